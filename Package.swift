@@ -1,0 +1,34 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+let package = Package(
+    name: "Symbolon",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "symbolon", targets: ["symbolon"]),
+        .library(name: "X509", targets: ["X509"]),
+        .library(name: "PrivateCA", targets: ["PrivateCA"]),
+    ],
+    targets: [
+        // C libraries from Debian packages, behind the wall.
+        .systemLibrary(
+            name: "COpenSSL", pkgConfig: "openssl", providers: [.apt(["libssl-dev"])]),
+        .systemLibrary(
+            name: "CSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
+        // The only C: one-line wrappers for macros the importer cannot see.
+        .target(name: "CShims", dependencies: ["COpenSSL"]),
+
+        .target(name: "X509", dependencies: ["COpenSSL", "CShims"]),
+        .target(name: "PrivateCA", dependencies: ["X509", "CSQLite"]),
+        .target(name: "CLIKit"),
+        .executableTarget(name: "symbolon", dependencies: ["X509", "PrivateCA", "CLIKit"]),
+        .executableTarget(name: "symbolon-bench", dependencies: ["X509", "PrivateCA"], path: "bench/Sources/symbolon-bench"),
+        .target(name: "TestSupport", dependencies: ["X509", "PrivateCA"]),
+
+        .testTarget(name: "X509Tests", dependencies: ["X509", "TestSupport"]),
+        .testTarget(name: "PrivateCATests", dependencies: ["PrivateCA", "X509", "TestSupport"]),
+        .testTarget(name: "CLIKitTests", dependencies: ["CLIKit"]),
+        .testTarget(name: "EndToEndTests", dependencies: ["TestSupport"]),
+    ],
+    swiftLanguageModes: [.v6]
+)
