@@ -1,0 +1,9 @@
+#include "CShims.h"
+
+void symbolon_OPENSSL_free(void *pointer) { OPENSSL_free(pointer); }
+long symbolon_BIO_get_mem_data(BIO *bio, char **data) { return BIO_get_mem_data(bio, data); }
+void symbolon_sk_X509_pop_free(STACK_OF(X509) *stack) { sk_X509_pop_free(stack, X509_free); }
+void symbolon_sk_X509_CRL_pop_free(STACK_OF(X509_CRL) *stack) { sk_X509_CRL_pop_free(stack, X509_CRL_free); }
+void symbolon_sk_X509_EXTENSION_pop_free(STACK_OF(X509_EXTENSION) *stack) {
+    sk_X509_EXTENSION_pop_free(stack, X509_EXTENSION_free);
+}

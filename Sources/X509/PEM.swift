@@ -1,0 +1,171 @@
+import Foundation
+
+/// PEM armour (RFC 7468): `-----BEGIN LABEL-----`, base64, `-----END LABEL-----`.
+///
+/// Parsed here in Swift rather than by OpenSSL so that an encrypted key can never make OpenSSL prompt on a terminal,
+/// and so that every malformed block gets a precise message.
+public struct PEMBlock: Sendable, Equatable {
+    /// The label, e.g. `CERTIFICATE`, `PRIVATE KEY`, `X509 CRL`.
+    public let label: String
+    /// The decoded bytes.
+    public let der: [UInt8]
+
+    public init(label: String, der: [UInt8]) {
+        self.label = label
+        self.der = der
+    }
+
+    /// The block in PEM form, 64 base64 characters a line.
+    public var pemEncoded: String {
+        let base64 = Data(der).base64EncodedString()
+        var lines = ["-----BEGIN \(label)-----"]
+        var index = base64.startIndex
+        while index < base64.endIndex {
+            let end = base64.index(index, offsetBy: 64, limitedBy: base64.endIndex) ?? base64.endIndex
+            lines.append(String(base64[index..<end]))
+            index = end
+        }
+        lines.append("-----END \(label)-----")
+        return lines.joined(separator: "\n") + "\n"
+    }
+
+    /// Largest PEM input accepted (bundles of thousands of certificates fit; a runaway file does not).
+    public static let maximumInputSize = 16 * 1024 * 1024
+    /// Most blocks accepted in one input.
+    public static let maximumBlockCount = 10_000
+
+    /// Every PEM block in `text`, in order. Text between blocks is ignored (comments, `openssl x509 -text` output).
+    ///
+    /// Throws `.malformedInput` for an unterminated block, mismatched labels, RFC 1421 headers (old-style
+    /// encryption) or invalid base64, and when the text holds no block at all.
+    public static func parseAll(_ text: String) throws -> [PEMBlock] {
+        guard text.utf8.count <= maximumInputSize else {
+            throw X509Error(.tooLarge, "input is larger than \(maximumInputSize / 1024 / 1024) MiB")
+        }
+        var blocks: [PEMBlock] = []
+        var label: String?
+        var body = ""
+        var lineNumber = 0
+        for rawLine in text.split(separator: "\n", omittingEmptySubsequences: false) {
+            lineNumber += 1
+            let line = rawLine.trimmingCharacters(in: .whitespacesAndNewlines)
+            if let current = label {
+                if line.hasPrefix("-----END ") {
+                    guard line == "-----END \(current)-----" else {
+                        throw X509Error(
+                            .malformedInput, "PEM block \"\(current)\" ends with \"\(line.prefix(80))\" on line \(lineNumber)")
+                    }
+                    guard let data = Data(base64Encoded: body), !data.isEmpty else {
+                        throw X509Error(
+                            .malformedInput, "PEM block \"\(current)\" ending on line \(lineNumber) is not valid base64")
+                    }
+                    blocks.append(PEMBlock(label: current, der: [UInt8](data)))
+                    guard blocks.count <= maximumBlockCount else {
+                        throw X509Error(.tooLarge, "input holds more than \(maximumBlockCount) PEM blocks")
+                    }
+                    label = nil
+                    body = ""
+                } else if line.contains(":") {
+                    throw X509Error(
+                        .malformedInput,
+                        "PEM block \"\(current)\" has a header on line \(lineNumber) (old OpenSSL-style encryption?); "
+                            + "convert it with `openssl pkcs8 -topk8`")
+                } else {
+                    body += line
+                }
+            } else if line.hasPrefix("-----BEGIN "), line.hasSuffix("-----"), line.count > 16 {
+                label = String(line.dropFirst(11).dropLast(5))
+            }
+        }
+        if let label {
+            throw X509Error(.malformedInput, "PEM block \"\(label)\" is not terminated (no -----END \(label)----- line)")
+        }
+        guard !blocks.isEmpty else {
+            throw X509Error(.malformedInput, "no PEM block found (expected -----BEGIN …----- armour)")
+        }
+        return blocks
+    }
+}
+
+/// Reads and writes files the way the rest of Symbolon expects: size-limited reads, atomic writes.
+public enum SecureFile {
+    /// The file's contents, refusing files larger than `limit` bytes.
+    public static func read(_ path: String, limit: Int = PEMBlock.maximumInputSize) throws -> Data {
+        guard let handle = FileHandle(forReadingAtPath: path) else {
+            let exists = FileManager.default.fileExists(atPath: path)
+            throw X509Error(.io, exists ? "cannot read the file (check its permissions)" : "no such file", file: path)
+        }
+        defer { try? handle.close() }
+        let data = (try? handle.read(upToCount: limit + 1)) ?? Data()
+        guard data.count <= limit else {
+            throw X509Error(.tooLarge, "file is larger than \(limit) bytes", file: path)
+        }
+        return data
+    }
+
+    /// The file's contents as UTF-8 text (invalid bytes become U+FFFD and fail PEM parsing with a clear message).
+    public static func readText(_ path: String) throws -> String {
+        String(decoding: try read(path), as: UTF8.self)
+    }
+
+    /// Writes `data` to `path` atomically: a temporary file in the same directory, flushed, then renamed, so a
+    /// reader sees the old file or the new one, never half of either. `permissions` applies to the new file.
+    /// Refuses to replace an existing file unless `overwrite` is true.
+    public static func write(_ data: Data, to path: String, permissions: Int = 0o644, overwrite: Bool = true) throws {
+        let url = URL(fileURLWithPath: path)
+        let directory = url.deletingLastPathComponent().path
+        if !overwrite, FileManager.default.fileExists(atPath: path) {
+            throw X509Error(.io, "file exists already; remove it or choose another path", file: path)
+        }
+        let temporary = directory + "/." + url.lastPathComponent + ".tmp-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+        let fd = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode_t(permissions))
+        guard fd >= 0 else {
+            throw X509Error(.io, "cannot write in \(directory): \(String(cString: strerror(errno)))", file: path)
+        }
+        var ok = true
+        data.withUnsafeBytes { buffer in
+            var offset = 0
+            while offset < buffer.count {
+                let n = Foundation.write(fd, buffer.baseAddress! + offset, buffer.count - offset)
+                if n < 0 {
+                    if errno == EINTR { continue }
+                    ok = false
+                    return
+                }
+                offset += n
+            }
+        }
+        let savedErrno = errno
+        if ok { ok = fsync(fd) == 0 }
+        close(fd)
+        guard ok else {
+            unlink(temporary)
+            throw X509Error(.io, "cannot write: \(String(cString: strerror(savedErrno)))", file: path)
+        }
+        if !overwrite {
+            // link() fails if the target exists, so two writers racing for a new name cannot clobber each other.
+            guard link(temporary, path) == 0 else {
+                let message = String(cString: strerror(errno))
+                unlink(temporary)
+                throw X509Error(.io, "cannot create the file: \(message)", file: path)
+            }
+            unlink(temporary)
+        } else {
+            guard rename(temporary, path) == 0 else {
+                let message = String(cString: strerror(errno))
+                unlink(temporary)
+                throw X509Error(.io, "cannot replace the file: \(message)", file: path)
+            }
+        }
+        let dirFD = open(directory.isEmpty ? "." : directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        if dirFD >= 0 {
+            fsync(dirFD)
+            close(dirFD)
+        }
+    }
+
+    /// Writes text atomically; see `write(_:to:permissions:overwrite:)`.
+    public static func write(_ text: String, to path: String, permissions: Int = 0o644, overwrite: Bool = true) throws {
+        try write(Data(text.utf8), to: path, permissions: permissions, overwrite: overwrite)
+    }
+}

@@ -1,0 +1,67 @@
+internal import COpenSSL
+import Foundation
+
+/// A public key, held as its DER SubjectPublicKeyInfo.
+public struct PublicKey: Sendable, Hashable, CustomStringConvertible {
+    /// DER SubjectPublicKeyInfo.
+    public let spkiDER: [UInt8]
+    /// Human description: `ECDSA P-256`, `RSA 2048`, `Ed25519`.
+    public let algorithmDescription: String
+    let handle: OpenSSLObject
+
+    /// Parses a DER SubjectPublicKeyInfo.
+    public init(spkiDER: [UInt8]) throws {
+        let pkey = spkiDER.withUnsafeBufferPointer { buffer -> OpaquePointer? in
+            var cursor: UnsafePointer<UInt8>? = buffer.baseAddress
+            return d2i_PUBKEY(nil, &cursor, buffer.count)
+        }
+        guard let pkey else { throw OpenSSLErrorQueue.error(.malformedInput, "not a valid public key") }
+        self.init(owning: pkey)
+    }
+
+    /// Takes ownership of an EVP_PKEY reference.
+    init(owning pkey: OpaquePointer) {
+        handle = OpenSSLObject(pkey) { EVP_PKEY_free($0) }
+        spkiDER = (try? OpenSSLSupport.der { i2d_PUBKEY(pkey, $0) }) ?? []
+        algorithmDescription = PublicKey.describe(pkey)
+    }
+
+    /// A new reference to an EVP_PKEY that stays owned by its caller.
+    init(borrowing pkey: OpaquePointer) {
+        EVP_PKEY_up_ref(pkey)
+        self.init(owning: pkey)
+    }
+
+    /// The SPKI pin: base64 of SHA-256 over the DER SubjectPublicKeyInfo (as in HPKP / Envoy's `verify_certificate_spki`).
+    public var spkiSHA256Pin: String { Data(Digest.sha256(spkiDER)).base64EncodedString() }
+
+    public var description: String { algorithmDescription }
+
+    public static func == (lhs: PublicKey, rhs: PublicKey) -> Bool { lhs.spkiDER == rhs.spkiDER }
+    public func hash(into hasher: inout Hasher) { hasher.combine(spkiDER) }
+
+    static func describe(_ pkey: OpaquePointer) -> String {
+        let bits = EVP_PKEY_get_bits(pkey)
+        switch EVP_PKEY_get_base_id(pkey) {
+        case EVP_PKEY_EC:
+            var name = [CChar](repeating: 0, count: 64)
+            var length = 0
+            if EVP_PKEY_get_group_name(pkey, &name, name.count, &length) == 1 {
+                return "ECDSA \(OpenSSLSupport.string(name))"
+            }
+            return "ECDSA \(bits)-bit"
+        case EVP_PKEY_ED25519: return "Ed25519"
+        case EVP_PKEY_RSA: return "RSA \(bits)"
+        default: return "\(String(cString: OBJ_nid2sn(EVP_PKEY_get_base_id(pkey)))) \(bits)-bit"
+        }
+    }
+
+    /// The digest to sign with for this key type (nil for Ed25519, which signs the message itself).
+    static func signingDigest(_ pkey: OpaquePointer) -> OpaquePointer? {
+        switch EVP_PKEY_get_base_id(pkey) {
+        case EVP_PKEY_ED25519, EVP_PKEY_ED448: return nil
+        case EVP_PKEY_EC where EVP_PKEY_get_bits(pkey) > 256: return EVP_sha384()
+        default: return EVP_sha256()
+        }
+    }
+}
