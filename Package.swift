@@ -3,7 +3,7 @@ import PackageDescription
 
 let package = Package(
     name: "Symbolon",
-    platforms: [.macOS(.v14)],
+    platforms: [.macOS(.v15)],
     products: [
         .executable(name: "symbolon", targets: ["symbolon"]),
         .library(name: "X509", targets: ["X509"]),

@@ -10,6 +10,8 @@ public struct StoreError: Error, CustomStringConvertible, Sendable {
         public static let duplicateSerial = Code("duplicateSerial")
         /// No certificate with that serial.
         public static let notFound = Code("notFound")
+        /// There is no store at the given location (and the caller asked not to create one).
+        public static let storeMissing = Code("storeMissing")
         /// The certificate is revoked already.
         public static let alreadyRevoked = Code("alreadyRevoked")
         /// The store cannot be written (read-only file, directory or file system).

@@ -56,7 +56,8 @@ public struct CertificateBuilder: Sendable {
         return try signWithOpenSSL(issuer: issuer, issuerKey: issuerKey)
     }
 
-    static func validateURL(_ url: String) throws {
+    /// Checks that `url` is an http(s) URL that can be written into a certificate extension safely.
+    public static func validateURL(_ url: String) throws {
         guard url.hasPrefix("http://") || url.hasPrefix("https://"), url.count > 8, url.utf8.count <= 1024,
             url.unicodeScalars.allSatisfy({ $0.value > 0x20 && $0.value < 0x7f && $0 != "," && $0 != "\"" })
         else {
