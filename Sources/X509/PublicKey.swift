@@ -47,7 +47,9 @@ public struct PublicKey: Sendable, Hashable, CustomStringConvertible {
             var name = [CChar](repeating: 0, count: 64)
             var length = 0
             if EVP_PKEY_get_group_name(pkey, &name, name.count, &length) == 1 {
-                return "ECDSA \(OpenSSLSupport.string(name))"
+                let curve = OpenSSLSupport.string(name)
+                let common = ["prime256v1": "P-256", "secp384r1": "P-384", "secp521r1": "P-521"]
+                return "ECDSA \(common[curve] ?? curve)"
             }
             return "ECDSA \(bits)-bit"
         case EVP_PKEY_ED25519: return "Ed25519"

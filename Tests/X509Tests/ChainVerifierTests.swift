@@ -178,7 +178,7 @@ struct ChainVerifierTests {
     @Test("hostile input: huge subject names parse and verify without trouble")
     func hugeNames() throws {
         let key = try PrivateKey.generate()
-        let attributes = (0..<500).map { ("OU", String(repeating: "x", count: 200) + "\($0)") }
+        let attributes = (0..<500).map { ("OU", String(repeating: "x", count: 60) + "\($0)") }
         var builder = CertificateBuilder(
             subject: DistinguishedName(attributes), publicKey: key.publicKey, notBefore: Date().addingTimeInterval(-60),
             notAfter: Date().addingTimeInterval(3600))
