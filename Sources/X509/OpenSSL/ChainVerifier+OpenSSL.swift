@@ -60,8 +60,11 @@ extension ChainVerifier {
         guard accepted else {
             let error = X509_STORE_CTX_get_error(context)
             let depth = Int(X509_STORE_CTX_get_error_depth(context))
-            let current = X509_STORE_CTX_get_current_cert(context).map { Certificate.name(X509_get_subject_name($0)) }
-            return .failure(ChainVerifier.failure(openSSLError: error, depth: depth, subject: current, policy: policy))
+            let current = X509_STORE_CTX_get_current_cert(context).flatMap { x509 -> Certificate? in
+                X509_up_ref(x509)
+                return try? Certificate(owning: x509)
+            }
+            return .failure(ChainVerifier.failure(openSSLError: error, depth: depth, certificate: current, policy: policy))
         }
         var chain: [Certificate] = []
         if let built = X509_STORE_CTX_get0_chain(context) {
@@ -88,11 +91,12 @@ extension ChainVerifier {
         }
     }
 
-    static func failure(openSSLError error: Int32, depth: Int, subject: DistinguishedName?, policy: VerificationPolicy)
+    static func failure(openSSLError error: Int32, depth: Int, certificate: Certificate?, policy: VerificationPolicy)
         -> VerificationFailure
     {
         let which = depth == 0 ? "the leaf" : "the certificate at depth \(depth)"
-        let named = subject.map { "\(which) (\($0))" } ?? which
+        let identity = certificate.map { $0.spiffeID?.description ?? $0.subject.description }
+        let named = identity.map { "\(which) (\($0))" } ?? which
         let text = X509_verify_cert_error_string(Int(error)).map { String(cString: $0) } ?? "error \(error)"
         let code: VerificationFailure.Code
         var reason = "\(named): \(text)"
