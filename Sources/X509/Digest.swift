@@ -15,32 +15,3 @@ public enum Digest {
         return Array(output.prefix(Int(length)))
     }
 }
-
-extension Collection where Element == UInt8 {
-    /// Lowercase hexadecimal.
-    public var hexString: String {
-        let digits = Array("0123456789abcdef".utf8)
-        var out = [UInt8]()
-        out.reserveCapacity(count * 2)
-        for byte in self {
-            out.append(digits[Int(byte >> 4)])
-            out.append(digits[Int(byte & 0x0f)])
-        }
-        return String(decoding: out, as: UTF8.self)
-    }
-
-    /// Uppercase hex with colons, the way `openssl x509 -fingerprint` prints.
-    public var colonHexString: String {
-        map { String(format: "%02X", $0) }.joined(separator: ":")
-    }
-}
-
-/// Cryptographically secure random bytes from OpenSSL's DRBG.
-public enum SecureRandom {
-    /// `count` random bytes.
-    public static func bytes(_ count: Int) -> [UInt8] {
-        var bytes = [UInt8](repeating: 0, count: count)
-        precondition(RAND_bytes(&bytes, Int32(count)) == 1, "RAND_bytes failed")  // the DRBG failing is fatal
-        return bytes
-    }
-}

@@ -1,0 +1,84 @@
+import Foundation
+
+/// Reads and writes files the way the rest of Symbolon expects: size-limited reads, atomic writes.
+public enum SecureFile {
+    /// The file's contents, refusing files larger than `limit` bytes.
+    public static func read(_ path: String, limit: Int = PEMBlock.maximumInputSize) throws -> Data {
+        guard let handle = FileHandle(forReadingAtPath: path) else {
+            let exists = FileManager.default.fileExists(atPath: path)
+            throw X509Error(.io, exists ? "cannot read the file (check its permissions)" : "no such file", file: path)
+        }
+        defer { try? handle.close() }
+        let data = (try? handle.read(upToCount: limit + 1)) ?? Data()
+        guard data.count <= limit else {
+            throw X509Error(.tooLarge, "file is larger than \(limit) bytes", file: path)
+        }
+        return data
+    }
+
+    /// The file's contents as UTF-8 text (invalid bytes become U+FFFD and fail PEM parsing with a clear message).
+    public static func readText(_ path: String) throws -> String {
+        String(decoding: try read(path), as: UTF8.self)
+    }
+
+    /// Writes `data` to `path` atomically: a temporary file in the same directory, flushed, then renamed, so a
+    /// reader sees the old file or the new one, never half of either. `permissions` applies to the new file.
+    /// Refuses to replace an existing file unless `overwrite` is true.
+    public static func write(_ data: Data, to path: String, permissions: Int = 0o644, overwrite: Bool = true) throws {
+        let url = URL(fileURLWithPath: path)
+        let directory = url.deletingLastPathComponent().path
+        if !overwrite, FileManager.default.fileExists(atPath: path) {
+            throw X509Error(.io, "file exists already; remove it or choose another path", file: path)
+        }
+        let temporary = directory + "/." + url.lastPathComponent + ".tmp-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+        let fd = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode_t(permissions))
+        guard fd >= 0 else {
+            throw X509Error(.io, "cannot write in \(directory): \(String(cString: strerror(errno)))", file: path)
+        }
+        var ok = true
+        data.withUnsafeBytes { buffer in
+            var offset = 0
+            while offset < buffer.count {
+                let n = Foundation.write(fd, buffer.baseAddress! + offset, buffer.count - offset)
+                if n < 0 {
+                    if errno == EINTR { continue }
+                    ok = false
+                    return
+                }
+                offset += n
+            }
+        }
+        let savedErrno = errno
+        if ok { ok = fsync(fd) == 0 }
+        close(fd)
+        guard ok else {
+            unlink(temporary)
+            throw X509Error(.io, "cannot write: \(String(cString: strerror(savedErrno)))", file: path)
+        }
+        if !overwrite {
+            // link() fails if the target exists, so two writers racing for a new name cannot clobber each other.
+            guard link(temporary, path) == 0 else {
+                let message = String(cString: strerror(errno))
+                unlink(temporary)
+                throw X509Error(.io, "cannot create the file: \(message)", file: path)
+            }
+            unlink(temporary)
+        } else {
+            guard rename(temporary, path) == 0 else {
+                let message = String(cString: strerror(errno))
+                unlink(temporary)
+                throw X509Error(.io, "cannot replace the file: \(message)", file: path)
+            }
+        }
+        let dirFD = open(directory.isEmpty ? "." : directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        if dirFD >= 0 {
+            fsync(dirFD)
+            close(dirFD)
+        }
+    }
+
+    /// Writes text atomically; see `write(_:to:permissions:overwrite:)`.
+    public static func write(_ text: String, to path: String, permissions: Int = 0o644, overwrite: Bool = true) throws {
+        try write(Data(text.utf8), to: path, permissions: permissions, overwrite: overwrite)
+    }
+}
