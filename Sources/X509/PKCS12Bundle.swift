@@ -36,10 +36,7 @@ public enum PKCS12Bundle {
     /// Opens a PKCS#12: the certificate, key and any extra certificates. Throws `.wrongPassphrase` when the MAC
     /// does not verify.
     public static func open(der: [UInt8], passphrase: String) throws -> (Certificate, PrivateKey, [Certificate]) {
-        let parsed = der.withUnsafeBufferPointer { buffer -> OpaquePointer? in
-            var cursor: UnsafePointer<UInt8>? = buffer.baseAddress
-            return d2i_PKCS12(nil, &cursor, buffer.count)
-        }
+        let parsed = OpenSSLSupport.decode(der) { d2i_PKCS12(nil, $0, $1) }
         guard let p12 = parsed else { throw OpenSSLErrorQueue.error(.malformedInput, "not a PKCS#12 file") }
         defer { PKCS12_free(p12) }
         guard PKCS12_verify_mac(p12, passphrase, Int32(passphrase.utf8.count)) == 1 else {

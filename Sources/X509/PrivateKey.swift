@@ -61,10 +61,7 @@ public struct PrivateKey: Sendable {
 
     /// Parses a DER private key (PKCS#8 or traditional).
     public init(der: [UInt8]) throws {
-        let pkey = der.withUnsafeBufferPointer { buffer -> OpaquePointer? in
-            var cursor: UnsafePointer<UInt8>? = buffer.baseAddress
-            return d2i_AutoPrivateKey(nil, &cursor, buffer.count)
-        }
+        let pkey = OpenSSLSupport.decode(der) { d2i_AutoPrivateKey(nil, $0, $1) }
         guard let pkey else { throw OpenSSLErrorQueue.error(.malformedInput, "not a valid private key") }
         self.init(owning: pkey)
     }
@@ -75,10 +72,7 @@ public struct PrivateKey: Sendable {
     }
 
     private static func decrypt(pkcs8 der: [UInt8], passphrase: String) throws -> PrivateKey {
-        let sig = der.withUnsafeBufferPointer { buffer -> OpaquePointer? in
-            var cursor: UnsafePointer<UInt8>? = buffer.baseAddress
-            return d2i_X509_SIG(nil, &cursor, buffer.count)
-        }
+        let sig = OpenSSLSupport.decode(der) { d2i_X509_SIG(nil, $0, $1) }
         guard let sig else { throw OpenSSLErrorQueue.error(.malformedInput, "not a valid encrypted PKCS#8 key") }
         defer { X509_SIG_free(sig) }
         guard let info = PKCS8_decrypt(sig, passphrase, Int32(passphrase.utf8.count)) else {

@@ -11,10 +11,7 @@ public struct PublicKey: Sendable, Hashable, CustomStringConvertible {
 
     /// Parses a DER SubjectPublicKeyInfo.
     public init(spkiDER: [UInt8]) throws {
-        let pkey = spkiDER.withUnsafeBufferPointer { buffer -> OpaquePointer? in
-            var cursor: UnsafePointer<UInt8>? = buffer.baseAddress
-            return d2i_PUBKEY(nil, &cursor, buffer.count)
-        }
+        let pkey = OpenSSLSupport.decode(spkiDER) { d2i_PUBKEY(nil, $0, $1) }
         guard let pkey else { throw OpenSSLErrorQueue.error(.malformedInput, "not a valid public key") }
         self.init(owning: pkey)
     }

@@ -47,10 +47,7 @@ extension CertificateRevocationList {
 
     static func parse(der: [UInt8]) throws -> CertificateRevocationList {
         guard der.count <= PEMBlock.maximumInputSize else { throw X509Error(.tooLarge, "the CRL is too large") }
-        let parsed = der.withUnsafeBufferPointer { buffer -> OpaquePointer? in
-            var cursor: UnsafePointer<UInt8>? = buffer.baseAddress
-            return d2i_X509_CRL(nil, &cursor, buffer.count)
-        }
+        let parsed = OpenSSLSupport.decode(der) { d2i_X509_CRL(nil, $0, $1) }
         guard let crl = parsed else { throw OpenSSLErrorQueue.error(.malformedInput, "not a valid X.509 CRL") }
         return CertificateRevocationList(handle: OpenSSLObject(crl) { X509_CRL_free($0) }, der: der)
     }

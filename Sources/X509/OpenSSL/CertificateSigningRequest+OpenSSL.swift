@@ -5,10 +5,7 @@ import Foundation
 extension CertificateSigningRequest {
     static func parse(der: [UInt8]) throws -> CertificateSigningRequest {
         guard der.count <= Certificate.maximumDERSize else { throw X509Error(.tooLarge, "the CSR is too large") }
-        let parsed = der.withUnsafeBufferPointer { buffer -> OpaquePointer? in
-            var cursor: UnsafePointer<UInt8>? = buffer.baseAddress
-            return d2i_X509_REQ(nil, &cursor, buffer.count)
-        }
+        let parsed = OpenSSLSupport.decode(der) { d2i_X509_REQ(nil, $0, $1) }
         guard let request = parsed else {
             throw OpenSSLErrorQueue.error(.malformedInput, "not a valid PKCS#10 certificate request")
         }

@@ -43,6 +43,16 @@ enum OpenSSLErrorQueue {
 
 /// Helpers shared by the OpenSSL wrappers.
 enum OpenSSLSupport {
+    /// Parses DER with an OpenSSL d2i function; nil when it does not parse.
+    static func decode(
+        _ der: [UInt8], _ d2i: (UnsafeMutablePointer<UnsafePointer<UInt8>?>, Int) -> OpaquePointer?
+    ) -> OpaquePointer? {
+        der.withUnsafeBufferPointer { buffer in
+            var cursor: UnsafePointer<UInt8>? = buffer.baseAddress
+            return d2i(&cursor, buffer.count)
+        }
+    }
+
     /// Serialises with an i2d function: asks for the length, then fills a buffer of that size.
     static func der(_ encode: (UnsafeMutablePointer<UnsafeMutablePointer<UInt8>?>?) -> Int32) throws -> [UInt8] {
         let length = encode(nil)
