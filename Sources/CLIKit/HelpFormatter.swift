@@ -110,12 +110,29 @@ struct HelpFormatter {
     }
 
     /// Wraps each line of `text` on its own, keeping blank lines and each line's leading indentation.
+    /// Reflows unindented lines into paragraphs (blank lines separate them) and keeps indented lines (examples)
+    /// as written, so authors can break prose anywhere in source without ragged help output.
     private static func wrapPreservingLines(_ text: String) -> String {
-        text.split(separator: "\n", omittingEmptySubsequences: false).map { line in
-            let indentation = String(line.prefix { $0 == " " })
-            let lineWords = line.split(separator: " ").map(String.init)
-            return lineWords.isEmpty ? "" : wrap(lineWords, firstPrefix: indentation, indent: indentation.count)
-        }.joined(separator: "\n")
+        var output: [String] = []
+        var paragraph: [String] = []
+        func flush() {
+            if !paragraph.isEmpty { output.append(wrap(paragraph, firstPrefix: "", indent: 0)) }
+            paragraph = []
+        }
+        for line in text.split(separator: "\n", omittingEmptySubsequences: false) {
+            let words = line.split(separator: " ").map(String.init)
+            if words.isEmpty {
+                flush()
+                output.append("")
+            } else if line.hasPrefix(" ") {
+                flush()
+                output.append(String(line))
+            } else {
+                paragraph += words
+            }
+        }
+        flush()
+        return output.joined(separator: "\n")
     }
 
     /// Lays `units` out after `firstPrefix`, one space apart, starting a new line indented by `indent`

@@ -8,14 +8,16 @@ struct CAIssueCommand: Command {
     static let configuration = CommandConfiguration(
         commandName: "issue", abstract: "Issue a certificate under a profile, from a CSR or with a new key.",
         discussion: """
-            Profiles: service (SPIFFE ID, 24h), server (DNS/IP, 30d), client (CN, 24h), user (e-mail + name, 90d),
-            device (device serial, 1y), plus any in <dir>/profiles.json; `symbolon ca profiles` lists them.
-            --out-cert receives the leaf followed by the intermediate. Without --csr a key is generated and
-            written to --out-key (mode 0600).
+            Profiles: service (SPIFFE ID, 24h), server (DNS/IP, 30d), client (CN, 24h),
+            user (e-mail + name, 90d), device (device serial, 1y), and any in <dir>/profiles.json;
+            `symbolon ca profiles` lists them. --out-cert receives the leaf followed by the
+            intermediate. Without --csr a key is generated and written to --out-key (mode 0600).
 
             Examples:
-              symbolon ca issue --profile service --spiffe-id spiffe://acme.internal/api --out-cert api.pem --out-key api-key.pem
-              symbolon ca issue --profile user --cn "Alice Smith" --email alice@acme.com --out-cert alice.pem --out-key alice-key.pem
+              symbolon ca issue --profile service --spiffe-id spiffe://acme.internal/api \\
+                  --out-cert api.pem --out-key api-key.pem
+              symbolon ca issue --profile user --cn "Alice Smith" --email alice@acme.com \\
+                  --out-cert alice.pem --out-key alice-key.pem
               symbolon ca issue --profile server --csr web.csr --out-cert web.pem
             """)
     static let arguments: [ArgumentSpec] = [
