@@ -59,6 +59,16 @@ extension CertificateAuthority {
                 || !request.ipAddresses.isEmpty || request.email != nil
             if !namesGiven {  // take the names the CSR asks for; they still go through every check below
                 request.commonName = csr.subject.commonName
+                let uris = csr.subjectAlternativeNames.filter { if case .uri = $0 { true } else { false } }
+                let emails = csr.subjectAlternativeNames.filter { if case .email = $0 { true } else { false } }
+                guard uris.count <= 1 else {
+                    throw refuse(
+                        "the CSR asks for \(uris.count) URIs (\(uris.map(\.description).joined(separator: ", "))); a certificate carries one SPIFFE ID (X.509-SVID)")
+                }
+                guard emails.count <= 1 else {
+                    throw refuse(
+                        "the CSR asks for \(emails.count) e-mail addresses (\(emails.map(\.description).joined(separator: ", "))); a certificate carries one")
+                }
                 for name in csr.subjectAlternativeNames {
                     switch name {
                     case .dns(let value): request.dnsNames.append(value)
@@ -77,6 +87,10 @@ extension CertificateAuthority {
             publicKey = key
         }
 
+        if let problem = publicKey.weaknessForIssuance {
+            throw refuse("the key is not acceptable: \(problem)")
+        }
+
         // Names: syntax, what the profile allows, and the trust domain.
         var names: [SubjectAlternativeName] = []
         var spiffeID: SPIFFEID?
@@ -86,6 +100,9 @@ extension CertificateAuthority {
                 throw CAError(
                     .outsideTrustDomain,
                     "the SPIFFE ID \(id) is outside this CA's trust domain \"\(configuration.trustDomain)\"; use spiffe://\(configuration.trustDomain)/…")
+            }
+            guard !id.path.isEmpty else {
+                throw refuse("the SPIFFE ID \(id) names only the trust domain; a workload's ID needs a path (X.509-SVID 3.1), e.g. \(id)/ns/default/sa/api")
             }
             spiffeID = id
             names.append(.uri(id.description))
@@ -202,7 +219,8 @@ extension CertificateAuthority {
 
     /// `90d`, `24h`, `30m`, `45s`, or combinations, for messages.
     public static func describe(_ interval: TimeInterval) -> String {
-        var seconds = Int(interval.rounded())
+        // Clamp first: a hostile --lifetime can be far beyond what Int holds.
+        var seconds = interval.isFinite ? Int(min(max(interval, 0), 1e15).rounded()) : Int(1e15)
         var parts: [String] = []
         for (unit, size) in [("d", 86_400), ("h", 3600), ("m", 60), ("s", 1)] where seconds >= size {
             parts.append("\(seconds / size)\(unit)")

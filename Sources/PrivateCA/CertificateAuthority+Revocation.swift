@@ -114,7 +114,12 @@ extension CertificateAuthority {
     public func exportRootKey(to destination: String, passphrase: String, now: Date = Date()) throws {
         _ = try loadRootKey(passphrase: passphrase)
         try SecureFile.write(SecureFile.read(directory.rootKey), to: destination, permissions: 0o600, overwrite: false)
-        try store.append(audit("root-key.export", details: ["to": destination], at: now))
+        do {
+            try store.append(audit("root-key.export", details: ["to": destination], at: now))
+        } catch {
+            unlink(destination)  // an export the audit log does not show must not exist
+            throw error
+        }
     }
 
     /// Deletes the root key from the CA directory (offline root). `exportedCopy` must hold the same key and open

@@ -64,3 +64,18 @@ public struct PublicKey: Sendable, Hashable, CustomStringConvertible {
         }
     }
 }
+
+extension PublicKey {
+    /// Why a CA should refuse to certify this key, or nil when it is acceptable: RSA of 2048 bits or more,
+    /// ECDSA on P-256, P-384 or P-521, Ed25519. (DSA, small RSA and other curves are refused.)
+    public var weaknessForIssuance: String? {
+        switch algorithmDescription {
+        case "ECDSA P-256", "ECDSA P-384", "ECDSA P-521", "Ed25519": return nil
+        case let text where text.hasPrefix("RSA "):
+            let bits = Int(text.dropFirst(4)) ?? 0
+            return bits >= 2048 ? nil : "RSA \(bits) is too small; use at least 2048 bits (or ECDSA P-256)"
+        default:
+            return "\(algorithmDescription) keys are not accepted; use ECDSA P-256/P-384, Ed25519 or RSA ≥ 2048"
+        }
+    }
+}

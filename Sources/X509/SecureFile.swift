@@ -4,6 +4,10 @@ import Foundation
 public enum SecureFile {
     /// The file's contents, refusing files larger than `limit` bytes.
     public static func read(_ path: String, limit: Int = PEMBlock.maximumInputSize) throws -> Data {
+        var isDirectory: ObjCBool = false
+        if FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), isDirectory.boolValue {
+            throw X509Error(.io, "is a directory; give a file", file: path)
+        }
         guard let handle = FileHandle(forReadingAtPath: path) else {
             let exists = FileManager.default.fileExists(atPath: path)
             throw X509Error(.io, exists ? "cannot read the file (check its permissions)" : "no such file", file: path)

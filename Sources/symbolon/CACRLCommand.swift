@@ -42,7 +42,7 @@ struct CACRLCommand: Command {
     }
 
     func run() throws -> ExitCode {
-        try OutputFile.checkWritable(out)
+        try OutputFile.checkWritable(out, notOverwriting: CADirectory(path: directory))
         let authority = try CertificateAuthority.open(directory: CADirectory(path: directory))
         let crl: CertificateRevocationList
         switch issuer {

@@ -73,7 +73,9 @@ struct CAIssueCommand: Command {
         if csrFile != nil && outKey != nil {
             throw UsageError("--out-key makes no sense with --csr: the key stays with whoever made the CSR", code: .invalidCombination)
         }
-        if let outKey, outKey == outCert { throw UsageError("--out-key and --out-cert must be different files", code: .invalidCombination) }
+        if let outKey, OutputFile.canonical(outKey) == OutputFile.canonical(outCert) {
+            throw UsageError("--out-key and --out-cert name the same file; give two different files", code: .invalidCombination)
+        }
     }
 
     func run() throws -> ExitCode {
@@ -87,7 +89,9 @@ struct CAIssueCommand: Command {
         } else {
             keySource = .generate(try KeyAlgorithm(name: keyType))
         }
-        for path in [outCert] + (outKey.map { [$0] } ?? []) { try OutputFile.checkWritable(path) }
+        for path in [outCert] + (outKey.map { [$0] } ?? []) {
+            try OutputFile.checkWritable(path, notOverwriting: CADirectory(path: directory))
+        }
         let authority = try CertificateAuthority.open(directory: CADirectory(path: directory))
         let request = IssuanceRequest(
             profile: profile, keySource: keySource, commonName: commonName, spiffeID: spiffeID, dnsNames: dnsNames,
@@ -108,6 +112,28 @@ struct CAIssueCommand: Command {
 
 /// Checks on output paths made before any work, so a failure cannot leave a recorded certificate without its file.
 enum OutputFile {
+    /// The path with `.`/`..` and symbolic links in its directory resolved, to compare output paths.
+    static func canonical(_ path: String) -> String {
+        let url = URL(fileURLWithPath: path).standardizedFileURL
+        let directory = url.deletingLastPathComponent().path
+        guard let resolved = realpath(directory, nil) else { return url.path }
+        defer { free(resolved) }
+        return String(cString: resolved) + "/" + url.lastPathComponent
+    }
+
+    /// Like `checkWritable(_:)`, and also refuses the CA's own files (keys, certificates, store, configuration).
+    static func checkWritable(_ path: String, notOverwriting ca: CADirectory) throws {
+        let target = canonical(path)
+        let protected = [
+            ca.rootKey, ca.rootCertificate, ca.intermediateKey, ca.intermediateCertificate, ca.database,
+            ca.configuration, ca.profiles,
+        ]
+        if protected.contains(where: { canonical($0) == target }) {
+            throw X509Error(.io, "is one of the CA's own files; choose another output path", file: path)
+        }
+        try checkWritable(path)
+    }
+
     static func checkWritable(_ path: String) throws {
         let directory = URL(fileURLWithPath: path).deletingLastPathComponent().path
         var isDirectory: ObjCBool = false

@@ -36,7 +36,8 @@ enum CommonOptions {
     }
 
     static func describe(_ interval: TimeInterval) -> String {
-        var seconds = Int(interval.rounded())
+        // Clamp first: a hostile --lifetime can be far beyond what Int holds.
+        var seconds = interval.isFinite ? Int(min(max(interval, 0), 1e15).rounded()) : Int(1e15)
         var parts: [String] = []
         for (unit, size) in [("d", 86_400), ("h", 3600), ("m", 60), ("s", 1)] where seconds >= size && parts.count < 2 {
             parts.append("\(seconds / size)\(unit)")

@@ -86,7 +86,9 @@ struct SQLiteStoreConcurrencyTests {
         try holder.execute("ROLLBACK")
 
         #expect(error?.code == .busy)
-        #expect(waited >= 0.25 && waited < 10, "waited \(waited) s")
+        // Only a lower bound: it must have waited for the busy timeout. No upper bound — the machine is shared and
+        // a loaded scheduler can delay the thread arbitrarily.
+        #expect(waited >= 0.25, "waited \(waited) s")
         // Reads are not blocked by a writer in WAL mode, and nothing was recorded.
         #expect(try store.certificates(matching: InventoryFilter()).isEmpty)
         #expect(try store.auditEvents(limit: nil).isEmpty)

@@ -36,7 +36,7 @@ extension ChainVerifier {
             X509_STORE_CTX_set0_crls(context, crls)
         }
         X509_VERIFY_PARAM_set_flags(parameters, flags)
-        if let maximum = policy.maximumIntermediates { X509_VERIFY_PARAM_set_depth(parameters, Int32(max(0, maximum))) }
+        if let maximum = policy.maximumIntermediates { X509_VERIFY_PARAM_set_depth(parameters, Int32(clamping: max(0, maximum))) }
         if policy.purpose == .client { X509_STORE_CTX_set_purpose(context, X509_PURPOSE_SSL_CLIENT) }
         if policy.purpose == .server { X509_STORE_CTX_set_purpose(context, X509_PURPOSE_SSL_SERVER) }
         // A trust anchor is trusted by configuration, not by a CRL: OpenSSL's CRL_CHECK_ALL would also demand a CRL
