@@ -498,17 +498,15 @@ struct HostileInputEndToEndTests {
     @Test("cert verify exits 0 or 1 with a verdict, within the time limit, never by a signal", arguments: HostileCase.all)
     func verifyHostile(_ hostile: HostileCase) throws {
         let f = try Self.shared.get()
-        let started = Date()
         func path(_ name: String) -> String { name.hasPrefix("/") ? name : f.path + "/" + name }
         let result = try E2E.symbolon(
             ["cert", "verify", "--roots", path(hostile.roots), "--leaf", path(hostile.leaf)]
                 + hostile.intermediates.flatMap { ["--intermediates", path($0)] })
-        let elapsed = Date().timeIntervalSince(started)
+        // A hang shows as status -9: the process runner kills anything still running at its timeout.
         #expect(result.status == 0 || result.status == 1, "crashed, hung or misbehaved: \(result)")
         if let expected = hostile.expected { #expect(result.status == expected, "\(result)") }
         if result.status == 0 { #expect(result.stdout.hasPrefix("accepted"), "\(result)") }
         if result.status == 1 { #expect(result.stdout.hasPrefix("rejected"), "a rejection must give a reason: \(result)") }
-        #expect(elapsed < 30, "took \(elapsed) s")
     }
 
     @Test("cert verify with an out-of-range --max-depth is a usage error or a verdict, never a crash", arguments: ["2147483648", "3000000000", "9223372036854775807"])
