@@ -14,6 +14,7 @@ extension CertificateAuthority {
     /// Issues several certificates and records them in one transaction (group commit): all or none.
     public func issue(_ requests: [IssuanceRequest], now: Date = Date()) throws -> [IssuedCertificate] {
         var prepared = try requests.map { try prepare($0, now: now) }
+        let timestamps = ISO8601DateFormatter()  // one per call: making one costs more than signing
         for attempt in 0..<3 {
             let issued = try prepared.map { try sign($0, now: now) }
             let events = issued.map { item in
@@ -22,7 +23,7 @@ extension CertificateAuthority {
                     details: [
                         "profile": item.record.profile, "subject": item.record.subject,
                         "names": item.record.subjectAlternativeNames.joined(separator: ","),
-                        "notAfter": ISO8601DateFormatter().string(from: item.record.notAfter),
+                        "notAfter": timestamps.string(from: item.record.notAfter),
                     ], at: now)
             }
             do {
@@ -189,9 +190,13 @@ extension CertificateAuthority {
         let purpose: VerificationPolicy.Purpose =
             prepared.profile.extendedKeyUsages.contains(.clientAuth) ? .client : .server
         let policy = VerificationPolicy(time: now, purpose: purpose)
-        if case .failure(let failure) = ChainVerifier(trustRoots: [root]).verify(
-            leaf: certificate, intermediates: [intermediate], policy: policy)
-        {
+        let verifier: ChainVerifier
+        switch selfCheck {
+        case .success(let anchored): verifier = anchored
+        case .failure(let failure):
+            throw CAError(.selfCheckFailed, "the intermediate CA does not verify against the root: \(failure.reason)")
+        }
+        if case .failure(let failure) = verifier.verify(leaf: certificate, policy: policy) {
             throw CAError(.selfCheckFailed, "the certificate would not verify, so it was not issued: \(failure.reason)")
         }
         let record = CertificateRecord(

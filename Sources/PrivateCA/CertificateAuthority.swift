@@ -17,6 +17,9 @@ public final class CertificateAuthority: Sendable {
     public let profiles: [String: CertificateProfile]
     /// Who is acting, for the audit log.
     public let actor: String
+    /// The verifier every issued certificate must pass before it is recorded: the relying parties' verifier,
+    /// anchored at the intermediate after checking it against the root once (see `ChainVerifier.anchored`).
+    let selfCheck: Result<ChainVerifier, VerificationFailure>
 
     init(
         directory: CADirectory, configuration: CAConfiguration, root: Certificate, intermediate: Certificate,
@@ -30,6 +33,7 @@ public final class CertificateAuthority: Sendable {
         self.store = store
         self.profiles = profiles
         self.actor = actor
+        self.selfCheck = ChainVerifier(trustRoots: [root]).anchored(at: intermediate)
     }
 
     /// Opens the CA in `directory`.

@@ -195,3 +195,59 @@ struct ChainVerifierTests {
         #expect(failureCode(result) == .unknownIssuer)
     }
 }
+
+@Suite("Chain verification anchored at a verified intermediate")
+struct AnchoredVerifierTests {
+    let pki: FixturePKI
+    let anchored: ChainVerifier
+    init() throws {
+        pki = try FixturePKI()
+        anchored = try pki.verifier.anchored(at: pki.intermediate).get()
+    }
+
+    func code(_ result: Result<[Certificate], VerificationFailure>) -> VerificationFailure.Code? {
+        if case .failure(let failure) = result { return failure.code }
+        return nil
+    }
+
+    @Test("a good leaf is accepted without presenting the intermediate")
+    func accepts() throws {
+        let (leaf, _) = try pki.leaf(names: [.uri("spiffe://acme.internal/a")])
+        #expect(try anchored.verify(leaf: leaf, policy: .tlsClient()).get() == [leaf, pki.intermediate])
+    }
+
+    @Test("the intermediate's name constraints still apply to every leaf")
+    func nameConstraints() throws {
+        let (leaf, _) = try pki.leaf(names: [.uri("spiffe://evil.example/a")])
+        #expect(code(anchored.verify(leaf: leaf)) == .nameConstraintViolation)
+    }
+
+    @Test("a leaf naming the intermediate as issuer but signed by another key is rejected")
+    func forgedSignature() throws {
+        let impostor = try PrivateKey.generate()
+        let key = try PrivateKey.generate()
+        var builder = CertificateBuilder(
+            subject: DistinguishedName([("CN", "forged")]), publicKey: key.publicKey, notBefore: Date().addingTimeInterval(-60),
+            notAfter: Date().addingTimeInterval(3600))
+        builder.subjectAlternativeNames = [.uri("spiffe://acme.internal/forged")]
+        // Same issuer name and key identifier as the intermediate, wrong key: build an impostor CA certificate.
+        var caBuilder = CertificateBuilder(
+            subject: pki.intermediate.subject, publicKey: impostor.publicKey, notBefore: Date().addingTimeInterval(-60),
+            notAfter: Date().addingTimeInterval(3600))
+        caBuilder.basicConstraints = BasicConstraints(isCA: true, pathLength: 0)
+        caBuilder.keyUsage = [.keyCertSign]
+        let impostorCA = try caBuilder.sign(issuer: nil, issuerKey: impostor)
+        let forged = try builder.sign(issuer: impostorCA, issuerKey: impostor)
+        #expect(code(anchored.verify(leaf: forged)) != nil)
+        #expect(code(pki.verifier.verify(leaf: forged, intermediates: [pki.intermediate])) != nil)
+    }
+
+    @Test("after the issuing chain expires nothing is accepted; an intermediate from elsewhere cannot be anchored")
+    func expiryAndForeignIntermediate() throws {
+        let (leaf, _) = try pki.leaf(
+            names: [.uri("spiffe://acme.internal/a")], notAfter: Date().addingTimeInterval(20 * 365 * 86_400))
+        #expect(code(anchored.verify(leaf: leaf, policy: VerificationPolicy(time: Date().addingTimeInterval(2 * 365 * 86_400)))) == .expired)
+        let other = try FixturePKI()
+        #expect(throws: VerificationFailure.self) { try pki.verifier.anchored(at: other.intermediate).get() }
+    }
+}

@@ -48,7 +48,9 @@ extension Certificate {
             issuer: Certificate.name(X509_get_issuer_name(x509)),
             notBefore: OpenSSLSupport.date(of: X509_get0_notBefore(x509)),
             notAfter: OpenSSLSupport.date(of: X509_get0_notAfter(x509)),
-            publicKey: PublicKey(borrowing: keyPointer),
+            publicKey: PublicKey(
+                borrowing: keyPointer,
+                spkiDER: X509_get_X509_PUBKEY(x509).flatMap { spki in try? OpenSSLSupport.der { i2d_X509_PUBKEY(spki, $0) } }),
             signatureAlgorithm: String(cString: OBJ_nid2ln(X509_get_signature_nid(x509))),
             subjectAlternativeNames: Certificate.generalNames(extension: NID_subject_alt_name, of: x509),
             basicConstraints: Certificate.basicConstraints(of: x509),

@@ -19,7 +19,7 @@ extension CertificateBuilder {
             X509_set1_notAfter(x509, UnsafeMutablePointer(end.pointer)) == 1,
             X509_set_subject_name(x509, subjectName) == 1,
             X509_set_issuer_name(x509, issuer.map { X509_get_subject_name($0.handle.pointer) } ?? subjectName) == 1,
-            X509_set_pubkey(x509, publicKey.handle.pointer) == 1
+            setPublicKey(x509)
         else { throw OpenSSLErrorQueue.error(.internalError, "cannot set the certificate fields") }
 
         var context = X509V3_CTX()
@@ -75,8 +75,20 @@ extension CertificateBuilder {
         guard X509_sign(x509, key, PublicKey.signingDigest(key)) > 0 else {
             throw OpenSSLErrorQueue.error(.internalError, "signing the certificate failed")
         }
+        // The serial, times and name were copied into the X509 by the set1/set calls; keep our copies alive until
+        // here anyway, so no optimisation can free them while OpenSSL still reads them.
+        withExtendedLifetime((serialNumber, start, end)) {}
         owned = nil
         return try Certificate(owning: x509)
+    }
+
+    /// X509_set_pubkey, with a legacy copy for EC keys (see `PublicKey.legacyECCopy`).
+    private func setPublicKey(_ x509: OpaquePointer) -> Bool {
+        if let legacy = publicKey.legacyECCopy() {
+            defer { EVP_PKEY_free(legacy) }
+            return X509_set_pubkey(x509, legacy) == 1
+        }
+        return X509_set_pubkey(x509, publicKey.handle.pointer) == 1
     }
 }
 

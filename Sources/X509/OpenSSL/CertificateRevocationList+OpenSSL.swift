@@ -87,6 +87,7 @@ extension CertificateRevocationList {
                 X509_REVOKED_add1_ext_i2d(revoked, NID_crl_reason, UnsafeMutableRawPointer(reason), 0, 0)
                 ASN1_ENUMERATED_free(reason)
             }
+            withExtendedLifetime((serial, date)) {}
             guard X509_CRL_add0_revoked(crl, revoked) == 1 else {
                 X509_REVOKED_free(revoked)
                 throw OpenSSLErrorQueue.error(.internalError, "cannot add a CRL entry")
@@ -103,6 +104,7 @@ extension CertificateRevocationList {
         }
         defer { X509_EXTENSION_free(aki) }
         X509_CRL_add_ext(crl, aki, -1)
+        withExtendedLifetime((last, next, crlNumber)) {}
         X509_CRL_sort(crl)
         guard X509_CRL_sign(crl, key.handle.pointer, PublicKey.signingDigest(key.handle.pointer)) > 0 else {
             throw OpenSSLErrorQueue.error(.internalError, "signing the CRL failed")

@@ -30,7 +30,10 @@ extension CertificateSigningRequest {
         }
         return CertificateSigningRequest(
             der: der, subject: Certificate.name(X509_REQ_get_subject_name(request)),
-            publicKey: PublicKey(borrowing: key), names: names, valid: valid)
+            publicKey: PublicKey(
+                borrowing: key,
+                spkiDER: X509_REQ_get_X509_PUBKEY(request).flatMap { spki in try? OpenSSLSupport.der { i2d_X509_PUBKEY(spki, $0) } }),
+            names: names, valid: valid)
     }
 
     static func createWithOpenSSL(subject: DistinguishedName, names: [SubjectAlternativeName], key: PrivateKey) throws

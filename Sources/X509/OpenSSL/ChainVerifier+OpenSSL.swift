@@ -6,9 +6,7 @@ extension ChainVerifier {
     func verifyPath(leaf: Certificate, intermediates: [Certificate], policy: VerificationPolicy)
         -> Result<[Certificate], VerificationFailure>
     {
-        guard let store = X509_STORE_new() else { return .failure(.init(.other, "out of memory")) }
-        defer { X509_STORE_free(store) }
-        for root in trustRoots { X509_STORE_add_cert(store, root.handle.pointer) }
+        guard let store = self.store?.pointer else { return .failure(.init(.other, "out of memory")) }
         guard let untrusted = OPENSSL_sk_new_null() else { return .failure(.init(.other, "out of memory")) }
         defer { symbolon_sk_X509_pop_free(untrusted) }
         for certificate in intermediates {
@@ -31,6 +29,7 @@ extension ChainVerifier {
         X509_VERIFY_PARAM_set_time(parameters, time_t(policy.time.timeIntervalSince1970.rounded(.down)))
         var flags: UInt = 0
         if policy.strict { flags |= UInt(X509_V_FLAG_X509_STRICT) }
+        if anchoredUntil != nil { flags |= UInt(X509_V_FLAG_PARTIAL_CHAIN) }
         if policy.crls != nil {
             flags |= UInt(X509_V_FLAG_CRL_CHECK) | UInt(X509_V_FLAG_CRL_CHECK_ALL)
             X509_STORE_CTX_set0_crls(context, crls)
@@ -66,15 +65,29 @@ extension ChainVerifier {
             }
             return .failure(ChainVerifier.failure(openSSLError: error, depth: depth, certificate: current, policy: policy))
         }
+        // Hand back the caller's own values: re-wrapping each X509 would re-parse it (and re-verify a root's
+        // self-signature) on every call.
+        let known = [leaf] + intermediates + anchors
         var chain: [Certificate] = []
         if let built = X509_STORE_CTX_get0_chain(context) {
             for index in 0..<OpenSSLSupport.count(built) {
                 guard let x509 = OpenSSLSupport.element(built, index) else { continue }
-                X509_up_ref(x509)
-                if let certificate = try? Certificate(owning: x509) { chain.append(certificate) }
+                if let mine = known.first(where: { $0.handle.pointer == x509 }) {
+                    chain.append(mine)
+                } else {
+                    X509_up_ref(x509)
+                    if let certificate = try? Certificate(owning: x509) { chain.append(certificate) }
+                }
             }
         }
         return .success(chain)
+    }
+
+    /// A trust store holding `anchors`, or nil when OpenSSL is out of memory.
+    static func makeStore(_ anchors: [Certificate]) -> OpenSSLObject? {
+        guard let store = X509_STORE_new() else { return nil }
+        for anchor in anchors { X509_STORE_add_cert(store, anchor.handle.pointer) }
+        return OpenSSLObject(store) { X509_STORE_free($0) }
     }
 
     func leafCarries(_ leaf: Certificate, _ name: SubjectAlternativeName) -> Bool {
