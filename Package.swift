@@ -22,7 +22,9 @@ let package = Package(
         .target(name: "PrivateCA", dependencies: ["X509", "CSQLite"]),
         .target(name: "CLIKit"),
         .executableTarget(name: "symbolon", dependencies: ["X509", "PrivateCA", "CLIKit"]),
-        .executableTarget(name: "symbolon-bench", dependencies: ["X509", "PrivateCA"], path: "bench/Sources/symbolon-bench"),
+        // The bench measures OpenSSL directly (raw sign rate, prototypes of proposed changes): measurement only.
+        .executableTarget(
+            name: "symbolon-bench", dependencies: ["X509", "PrivateCA", "COpenSSL"], path: "bench/Sources/symbolon-bench"),
         .target(name: "TestSupport", dependencies: ["X509", "PrivateCA"]),
 
         .testTarget(name: "X509Tests", dependencies: ["X509", "TestSupport"]),

@@ -3,7 +3,7 @@ import Foundation
 // symbolon-bench: how many certificates Symbolon's CA issues per second in process.
 //
 //   symbolon-bench issuance [--seconds N] [--threads T] [--batch B] [--dir D] [--keys K]
-//                           [--baseline-seconds S] [--prototype | --prototype-pk] [--keep]
+//                           [--baseline-seconds S] [--prototype A|AB|AC|ABC] [--keep]
 //   symbolon-bench phases   [--count N] [--dir D]
 //
 // `issuance` measures CertificateAuthority.issue(_:now:) end to end (sign, self-verify, durable group commit);
@@ -11,17 +11,18 @@ import Foundation
 
 let usage = """
     usage: symbolon-bench issuance [--seconds N] [--threads T] [--batch B] [--dir D] [--keys K]
-                                   [--baseline-seconds S] [--prototype | --prototype-pk] [--keep]
+                                   [--baseline-seconds S] [--prototype A|AB|AC|ABC] [--keep]
            symbolon-bench phases [--count N] [--dir D]
 
     issuance   fresh CA in a temporary directory, then T threads each calling authority.issue(batch of B)
                for N seconds (default: 5 s, 2 threads, batch 64, 4 pre-generated P-256 subject keys);
                afterwards a single-threaded batch=1 run (one fsync'd commit per certificate) for S seconds
                (default: N; 0 skips it). Checks that the store holds exactly the certificates issued.
-               --prototype issues through the bench's model of the proposed changes (tier A, bench/README.md)
-               instead of CertificateAuthority.issue: same certificates, same store, same durability;
-               --prototype-pk adds tier B (the leaf's signature checked with the private key).
-    phases     per-certificate cost of each issuance step, single-threaded, N certificates each (default 2000).
+               --prototype TIERS issues through the bench's model of the proposed changes (bench/README.md,
+               "Proposals": tier A always, B and C optionally) instead of CertificateAuthority.issue: same
+               certificates, same store, same durability.
+    phases     per-certificate cost of each issuance step, single-threaded: N certificates per step (default
+               2000) in 10 interleaved rounds, best round reported; plus equivalence and refusal checks.
     --dir D    create the temporary CA under D instead of $TMPDIR (it is removed at the end unless --keep).
     """
 
@@ -35,9 +36,9 @@ struct Arguments {
         command = first
         var index = 1
         let valueOptions: Set<String> = [
-            "--seconds", "--threads", "--batch", "--dir", "--keys", "--baseline-seconds", "--count",
+            "--seconds", "--threads", "--batch", "--dir", "--keys", "--baseline-seconds", "--count", "--prototype",
         ]
-        let flagOptions: Set<String> = ["--prototype", "--prototype-pk", "--keep"]
+        let flagOptions: Set<String> = ["--keep"]
         while index < raw.count {
             let option = raw[index]
             if flagOptions.contains(option) {
@@ -89,8 +90,10 @@ do {
             keys: try arguments.int("--keys", default: 4, minimum: 1),
             baselineSeconds: try arguments.double("--baseline-seconds", default: seconds, minimum: 0),
             parent: arguments.values["--dir"],
-            prototype: arguments.flags.contains("--prototype") || arguments.flags.contains("--prototype-pk"),
-            privateKeyCheck: arguments.flags.contains("--prototype-pk"),
+            prototype: try arguments.values["--prototype"].map { text in
+                guard let tiers = PrototypeTiers(text) else { throw BenchError("--prototype takes A, AB, AC or ABC") }
+                return tiers
+            },
             keep: arguments.flags.contains("--keep"))
         try IssuanceBenchmark(options).run()
     case "phases":
