@@ -4,7 +4,7 @@
 #
 #   bench/issuance.sh [--prototype] [--seconds N]
 #
-# --prototype  also run the bench's models of the proposed changes, tiers A, A+B and A+B+C (bench/README.md,
+# --prototype  also run the bench's models of the proposed changes, tiers A and A+C (bench/README.md,
 #              "Proposals"; they are not what Symbolon ships).
 # --seconds N  length of each timed run (default 5).
 # Environment: BENCH_SCRATCH (build directory, default /tmp/symbolon-bench-build),
@@ -87,7 +87,7 @@ run group64 --threads 2 --batch 64 --seconds "$seconds" --baseline-seconds "$sec
 run group256 --threads 2 --batch 256 --seconds "$seconds" --baseline-seconds 0
 run single64 --threads 1 --batch 64 --seconds "$seconds" --baseline-seconds 0
 if [ "$prototype" = 1 ]; then
-    for tiers in A AB ABC; do
+    for tiers in A AC; do
         run "proto$tiers" --prototype "$tiers" --threads 2 --batch 64 --seconds "$seconds" --baseline-seconds 0
     done
 fi

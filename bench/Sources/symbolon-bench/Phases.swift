@@ -330,22 +330,6 @@ struct PhaseBenchmark {
         ) { _ in
             _ = try prototype.issue(batch(64), now: Date())
         }
-        let privateCheck = try PrivateKeySelfCheck(root: root, intermediate: intermediate, privateKey: rawKey.pointer)
-        step("pk_selfcheck", "B self-check, signature by private key", "1 fixed-base multiplication, not 2 points") {
-            i in
-            if let failure = privateCheck.check(
-                leaf: fastLeaves.items[i].pointer, time: now, purpose: X509_PURPOSE_SSL_CLIENT)
-            {
-                throw BenchError("private-key self-check failed: \(failure)")
-            }
-        }
-        let prototypePK = try PrototypeIssuer(authority: prototypeAuthority, keys: keys, tiers: PrototypeTiers("AB")!)
-        step(
-            "prototype_pk64", "B prototype issue(batch of 64)", "tiers A + B, per certificate, 1 thread", perCall: 64,
-            calls: batchesPerRound
-        ) { _ in
-            _ = try prototypePK.issue(batch(64), now: Date())
-        }
         let signingContext = try SigningContext(issuerKey: rawKey.pointer)
         step("x509_sign_ctx", "C X509_sign_ctx, context set up once", "instead of X509_sign's per-call fetches") { _ in
             try signingContext.sign(leafX509.pointer)
@@ -361,19 +345,17 @@ struct PhaseBenchmark {
         step("der_only", "C only the DER read back", "fields from the builder's own values") { i in
             _ = try FastLeafSigner.der(fastLeaves.items[i].pointer)
         }
-        let prototypeABC = try PrototypeIssuer(authority: prototypeAuthority, keys: keys, tiers: PrototypeTiers("ABC")!)
+        let prototypeAC = try PrototypeIssuer(authority: prototypeAuthority, keys: keys, tiers: PrototypeTiers("AC")!)
         step(
-            "prototype_abc64", "C prototype issue(batch of 64)", "tiers A + B + C, per certificate, 1 thread",
+            "prototype_ac64", "C prototype issue(batch of 64)", "tiers A + C, per certificate, 1 thread",
             perCall: 64, calls: batchesPerRound
         ) { _ in
-            _ = try prototypeABC.issue(batch(64), now: Date())
+            _ = try prototypeAC.issue(batch(64), now: Date())
         }
 
         // The proposed checks must refuse what the current one refuses.
         try checkRefusals(
-            root: root, intermediate: intermediate, issuerKey: issuerKey, selfCheck: selfCheck,
-            privateCheck: privateCheck,
-            keys: keys)
+            root: root, intermediate: intermediate, issuerKey: issuerKey, selfCheck: selfCheck, keys: keys)
 
         // Warm-up round (not counted), then the measured rounds.
         for round in 0...rounds {
@@ -418,12 +400,8 @@ struct PhaseBenchmark {
                 + "\(format(v("prototype64"), 0)) µs → \(format(1e6 / v("prototype64"), 0)) certificates/s per core = "
                 + "\(format(sign / v("prototype64"), 3)) of the sign rate")
         print(
-            "tier B: self-check \(format(v("pk_selfcheck"), 0)) µs; end to end \(format(v("prototype_pk64"), 0)) µs → "
-                + "\(format(1e6 / v("prototype_pk64"), 0)) certificates/s per core = \(format(sign / v("prototype_pk64"), 3)) of the sign rate"
-        )
-        print(
-            "tiers A+B+C: end to end \(format(v("prototype_abc64"), 0)) µs → \(format(1e6 / v("prototype_abc64"), 0)) "
-                + "certificates/s per core = \(format(sign / v("prototype_abc64"), 3)) of the sign rate")
+            "tiers A+C: end to end \(format(v("prototype_ac64"), 0)) µs → \(format(1e6 / v("prototype_ac64"), 0)) "
+                + "certificates/s per core = \(format(sign / v("prototype_ac64"), 3)) of the sign rate")
         print("PHASES " + steps.map { "\($0.key)_us=\(format($0.best, 2))" }.joined(separator: " "))
     }
 
@@ -431,7 +409,7 @@ struct PhaseBenchmark {
     /// both the current self-check and the proposed one.
     private func checkRefusals(
         root: Certificate, intermediate: Certificate, issuerKey: PrivateKey, selfCheck: IssuerSelfCheck,
-        privateCheck: PrivateKeySelfCheck, keys: [PublicKey]
+        keys: [PublicKey]
     ) throws {
         let now = Date()
         var outside = CertificateBuilder(
@@ -488,24 +466,8 @@ struct PhaseBenchmark {
                 selfCheck.check(leaf: forged.pointer, time: now, purpose: X509_PURPOSE_SSL_CLIENT) != nil
             ),
         ]
-        let privateKeyBased: [(String, Bool)] = [
-            (
-                "outside the trust domain",
-                privateCheck.check(leaf: badX509.pointer, time: now, purpose: X509_PURPOSE_SSL_CLIENT) != nil
-            ),
-            (
-                "expired",
-                privateCheck.check(leaf: goodX509.pointer, time: later, purpose: X509_PURPOSE_SSL_CLIENT) != nil
-            ),
-            (
-                "signed by another key",
-                privateCheck.check(leaf: forged.pointer, time: now, purpose: X509_PURPOSE_SSL_CLIENT) != nil
-            ),
-        ]
-        guard selfCheck.check(leaf: goodX509.pointer, time: now, purpose: X509_PURPOSE_SSL_CLIENT) == nil,
-            privateCheck.check(leaf: goodX509.pointer, time: now, purpose: X509_PURPOSE_SSL_CLIENT) == nil
-        else {
-            throw BenchError("a proposed self-check refuses a good certificate")
+        guard selfCheck.check(leaf: goodX509.pointer, time: now, purpose: X509_PURPOSE_SSL_CLIENT) == nil else {
+            throw BenchError("the proposed self-check refuses a good certificate")
         }
         // A signature with one bit of s flipped (a faulty signer) must be refused too.
         let faulty = try RawOpenSSL.x509(der: flipSignatureBit(goodLeaf.der))
@@ -515,19 +477,15 @@ struct PhaseBenchmark {
                 leaf: try Certificate(der: flipSignatureBit(goodLeaf.der)), intermediates: [intermediate],
                 policy: .init(time: now, purpose: .client)
             ).isFailure,
-            selfCheck.check(leaf: faulty.pointer, time: now, purpose: X509_PURPOSE_SSL_CLIENT) != nil,
-            privateCheck.check(leaf: faulty.pointer, time: now, purpose: X509_PURPOSE_SSL_CLIENT) != nil
+            selfCheck.check(leaf: faulty.pointer, time: now, purpose: X509_PURPOSE_SSL_CLIENT) != nil
         )
-        guard faultyRefused == (true, true, true) else {
+        guard faultyRefused == (true, true) else {
             throw BenchError("a faulty signature was accepted: \(faultyRefused)")
         }
-        for (((what, currentRefused), (_, proposedRefused)), (_, privateRefused)) in zip(
-            zip(current, proposed), privateKeyBased)
-        {
-            guard currentRefused, proposedRefused, privateRefused else {
+        for ((what, currentRefused), (_, proposedRefused)) in zip(current, proposed) {
+            guard currentRefused, proposedRefused else {
                 throw BenchError(
-                    "a leaf \(what): current check refused=\(currentRefused), proposed=\(proposedRefused), private-key=\(privateRefused)"
-                )
+                    "a leaf \(what): current check refused=\(currentRefused), proposed=\(proposedRefused)")
             }
         }
         // The CA's own self-check since 168e807: the verifier anchored at the intermediate.
@@ -551,7 +509,7 @@ struct PhaseBenchmark {
             throw BenchError("the anchored ChainVerifier (the CA's self-check) got one wrong: \(anchoredResults)")
         }
         print(
-            "refusals: the full-chain and anchored ChainVerifiers and both prototype checks all refuse a leaf outside "
+            "refusals: the full-chain and anchored ChainVerifiers and the prototype's check all refuse a leaf outside "
                 + "the trust domain, an expired leaf, a signature by another key and a signature with one bit flipped; "
                 + "all accept a good leaf ✓"
         )

@@ -12,12 +12,13 @@
 //         self-signature every time);
 //     A5  one ISO8601DateFormatter per issue() call;
 //     A6  extensions that are the same for every leaf of a profile encoded once (ProfileExtensions).
-//   tier B: the leaf's signature is checked with the issuing private key (PrivateKeySignatureCheck).
 //   tier C: the returned certificate's fields come from the builder's own values (only the DER is read back);
 //         X509_sign_ctx from a signing context initialised once per authority (EVP_MD_CTX_copy_ex) instead of
 //         X509_sign's per-call algorithm fetch; the audit event's date written without ISO8601DateFormatter.
 //
-// It uses OpenSSL directly (COpenSSL reaches this target through X509, undeclared), only to measure what Sources/
+// (Tier B of bench/README.md was not adopted and is not modelled.)
+//
+// It uses OpenSSL directly (COpenSSL is a declared dependency of the bench target), only to measure what Sources/
 // could do. `symbolon-bench issuance` uses none of it without --prototype.
 
 import COpenSSL
@@ -385,19 +386,19 @@ enum FastLeafSigner {
     }
 }
 
-/// Which proposal tiers a prototype run models: always A, optionally B and C (`--prototype A|AB|AC|ABC`).
+/// Which proposal tiers a prototype run models: always A, optionally C (`--prototype A|AC`).
 struct PrototypeTiers: Sendable, Equatable, CustomStringConvertible {
-    var privateKeyCheck = false
     var fieldsFromBuilder = false
 
     init?(_ text: String) {
-        let letters = Set(text.uppercased())
-        guard letters.contains("A"), letters.isSubset(of: ["A", "B", "C"]) else { return nil }
-        privateKeyCheck = letters.contains("B")
-        fieldsFromBuilder = letters.contains("C")
+        switch text.uppercased() {
+        case "A": fieldsFromBuilder = false
+        case "AC": fieldsFromBuilder = true
+        default: return nil
+        }
     }
 
-    var description: String { "A" + (privateKeyCheck ? "B" : "") + (fieldsFromBuilder ? "C" : "") }
+    var description: String { "A" + (fieldsFromBuilder ? "C" : "") }
 }
 
 /// CertificateAuthority.issue(_:now:) for the `service` profile with the proposed changes, from the same inputs
@@ -412,9 +413,6 @@ final class PrototypeIssuer: Sendable {
     let profile: CertificateProfile
     let legacyKeys: [PublicKey: LegacyPublicKey]
     let extensions: ProfileExtensions
-    /// Set for tier B: the signature is checked with the private key (PrivateKeySelfCheck).
-    let privateKeyCheck: PrivateKeySelfCheck?
-
     let tiers: PrototypeTiers
     let signer: SigningContext?
 
@@ -433,11 +431,6 @@ final class PrototypeIssuer: Sendable {
         let leaf = try FastLeafSigner.sign(template, issuer: issuer.pointer, issuerKey: issuerKey.pointer)
         extensions = try withExtendedLifetime(leaf) { try ProfileExtensions(from: leaf.pointer) }
         signer = tiers.fieldsFromBuilder ? try SigningContext(issuerKey: issuerKey.pointer) : nil
-        privateKeyCheck =
-            tiers.privateKeyCheck
-            ? try PrivateKeySelfCheck(
-                root: authority.root, intermediate: authority.intermediate, privateKey: issuerKey.pointer)
-            : nil
     }
 
     var mode: String { "prototype-\(tiers)" }
@@ -447,12 +440,6 @@ final class PrototypeIssuer: Sendable {
         var records: [CertificateRecord] = []
         var events: [AuditEvent] = []
         records.reserveCapacity(requests.count)
-        // Tier B: once per batch, the private key must still be the intermediate's (one scalar multiplication).
-        if let privateKeyCheck,
-            try !privateKeyCheck.signatureCheck.matches(intermediatePublicKey: authority.intermediate.publicKey)
-        {
-            throw BenchError("the issuing key no longer matches the intermediate certificate")
-        }
         for request in requests {
             guard case .publicKey(let publicKey) = request.keySource, let key = legacyKeys[publicKey],
                 let text = request.spiffeID
@@ -476,11 +463,7 @@ final class PrototypeIssuer: Sendable {
                         notAfter: Date(timeIntervalSince1970: template.notAfter.timeIntervalSince1970.rounded(.down))
                     )
                     : try FastLeafSigner.recordFields(x509)
-                let failure =
-                    privateKeyCheck?.check(leaf: x509, time: now, purpose: X509_PURPOSE_SSL_CLIENT)
-                    ?? (privateKeyCheck == nil
-                        ? selfCheck.check(leaf: x509, time: now, purpose: X509_PURPOSE_SSL_CLIENT) : nil)
-                if let failure {
+                if let failure = selfCheck.check(leaf: x509, time: now, purpose: X509_PURPOSE_SSL_CLIENT) {
                     throw BenchError("the certificate would not verify: \(failure)")
                 }
                 return fields
@@ -504,164 +487,3 @@ final class PrototypeIssuer: Sendable {
         return records
     }
 }
-
-/// Tier B of the proposal: check the new leaf's ECDSA signature with the issuing *private* key, which needs one
-/// fixed-base scalar multiplication (as signing does) instead of the two-point multiplication of a public-key
-/// verify. With d the private key and (r, s) the signature over hash e: k = s⁻¹(e + r·d) mod n, and the signature
-/// is valid for Q = d·G exactly when x(k·G) mod n = r. That d·G still equals the intermediate certificate's key is
-/// checked when the checker is made (and, in the proposal, once per batch: one more multiplication per batch).
-///
-/// Caveats: hand-written arithmetic on the private key (BN_mod_mul is not constant-time; a real implementation
-/// would need constant-time operations or blinding), and it is ECDSA-only. Everything else X509_verify_cert checks
-/// (chain, name constraints, purposes, extensions, validity) still runs: only OpenSSL's own signature-and-time
-/// step (`ctx->verify`) is replaced, by this check plus the same validity-time checks.
-final class PrivateKeySignatureCheck: @unchecked Sendable {
-    private let group: OpaquePointer
-    private let order: OpaquePointer
-    private let privateScalar: OpaquePointer
-
-    init(privateKey: OpaquePointer, intermediate: Certificate) throws {
-        guard let group = EC_GROUP_new_by_curve_name(NID_X9_62_prime256v1), let order = EC_GROUP_get0_order(group)
-        else {
-            throw BenchError("P-256 group unavailable")
-        }
-        self.group = group
-        self.order = order
-        var d: OpaquePointer?
-        guard EVP_PKEY_get_bn_param(privateKey, "priv", &d) == 1, let d else { throw BenchError("no private scalar") }
-        BN_set_flags(d, Int32(BN_FLG_CONSTTIME))
-        privateScalar = d
-        guard try matches(intermediatePublicKey: intermediate.publicKey) else {
-            throw BenchError("the private key does not belong to the intermediate")
-        }
-    }
-
-    deinit {
-        BN_clear_free(privateScalar)
-        EC_GROUP_free(group)
-    }
-
-    /// d·G equals the certificate's public key (uncompressed point at the end of the P-256 SPKI).
-    func matches(intermediatePublicKey key: PublicKey) throws -> Bool {
-        guard let context = BN_CTX_new(), let point = EC_POINT_new(group) else { throw BenchError("out of memory") }
-        defer {
-            BN_CTX_free(context)
-            EC_POINT_free(point)
-        }
-        guard EC_POINT_mul(group, point, privateScalar, nil, nil, context) == 1 else { return false }
-        var encoded = [UInt8](repeating: 0, count: 65)
-        let length = EC_POINT_point2oct(group, point, POINT_CONVERSION_UNCOMPRESSED, &encoded, encoded.count, context)
-        return length == 65 && Array(key.spkiDER.suffix(65)) == encoded
-    }
-
-    /// Whether `x509`'s signature is a valid ECDSA-SHA256 signature by this key over its to-be-signed part.
-    func signatureIsValid(_ x509: OpaquePointer) -> Bool {
-        let tbs = FastLeafSigner.tbs(x509)
-        guard !tbs.isEmpty else { return false }
-        var bits: UnsafePointer<ASN1_BIT_STRING>?
-        var algorithm: UnsafePointer<X509_ALGOR>?
-        X509_get0_signature(&bits, &algorithm, x509)
-        guard let bits, let data = ASN1_STRING_get0_data(bits) else { return false }
-        var cursor: UnsafePointer<UInt8>? = data
-        guard let signature = d2i_ECDSA_SIG(nil, &cursor, Int(ASN1_STRING_length(bits))) else { return false }
-        defer { ECDSA_SIG_free(signature) }
-        var r: OpaquePointer?
-        var s: OpaquePointer?
-        ECDSA_SIG_get0(signature, &r, &s)
-        guard let r, let s, BN_is_zero(r) == 0, BN_is_zero(s) == 0, BN_cmp(r, order) < 0, BN_cmp(s, order) < 0,
-            let context = BN_CTX_new()
-        else { return false }
-        defer { BN_CTX_free(context) }
-        BN_CTX_start(context)
-        defer { BN_CTX_end(context) }
-        let hash = Digest.sha256(tbs)
-        guard let e = BN_CTX_get(context), let k = BN_CTX_get(context), let x = BN_CTX_get(context),
-            BN_bin2bn(hash, Int32(hash.count), e) != nil, BN_mod_inverse(k, s, order, context) != nil,
-            let rd = BN_CTX_get(context), BN_mod_mul(rd, r, privateScalar, order, context) == 1,
-            BN_mod_add(rd, rd, e, order, context) == 1, BN_mod_mul(k, k, rd, order, context) == 1,
-            let point = EC_POINT_new(group)
-        else { return false }
-        defer { EC_POINT_free(point) }
-        guard EC_POINT_mul(group, point, k, nil, nil, context) == 1,
-            EC_POINT_get_affine_coordinates(group, point, x, nil, context) == 1,
-            BN_nnmod(x, x, order, context) == 1
-        else { return false }
-        return BN_cmp(x, r) == 0
-    }
-}
-
-/// IssuerSelfCheck with OpenSSL's signature-and-time step replaced by PrivateKeySignatureCheck plus the same
-/// validity checks: X509_verify_cert still builds the chain and checks extensions, purpose and name constraints.
-final class PrivateKeySelfCheck: @unchecked Sendable {
-    private let store: OpenSSLBox
-    private let intermediate: OpenSSLBox
-    let signatureCheck: PrivateKeySignatureCheck
-    private let rootNotAfter: Date
-
-    /// Per call: what the replaced verify step needs (OpenSSL 3.0 has no getter for the verification time).
-    final class CallContext {
-        let check: PrivateKeySignatureCheck
-        var time: time_t
-        init(check: PrivateKeySignatureCheck, time: time_t) {
-            self.check = check
-            self.time = time
-        }
-    }
-
-    init(root: Certificate, intermediate certificate: Certificate, privateKey: OpaquePointer) throws {
-        if case .failure(let failure) = ChainVerifier(trustRoots: [root]).verify(
-            leaf: certificate, intermediates: [], policy: VerificationPolicy())
-        {
-            throw BenchError("the intermediate does not verify against the root: \(failure.reason)")
-        }
-        intermediate = try RawOpenSSL.x509(der: certificate.der)
-        guard let made = X509_STORE_new() else { throw BenchError("X509_STORE_new failed") }
-        store = OpenSSLBox(made) { X509_STORE_free($0) }
-        X509_STORE_add_cert(made, intermediate.pointer)
-        X509_STORE_set_flags(made, UInt(X509_V_FLAG_PARTIAL_CHAIN) | UInt(X509_V_FLAG_X509_STRICT))
-        rootNotAfter = root.notAfter
-        signatureCheck = try PrivateKeySignatureCheck(privateKey: privateKey, intermediate: certificate)
-    }
-
-    func check(leaf: OpaquePointer, time: Date, purpose: Int32) -> String? {
-        guard time <= rootNotAfter else { return "the root has expired" }
-        guard let context = X509_STORE_CTX_new() else { return "out of memory" }
-        defer { X509_STORE_CTX_free(context) }
-        guard X509_STORE_CTX_init(context, store.pointer, leaf, nil) == 1 else { return "X509_STORE_CTX_init failed" }
-        let seconds = time_t(time.timeIntervalSince1970.rounded(.down))
-        X509_VERIFY_PARAM_set_time(X509_STORE_CTX_get0_param(context), seconds)
-        X509_STORE_CTX_set_purpose(context, purpose)
-        let call = CallContext(check: signatureCheck, time: seconds)
-        let unmanaged = Unmanaged.passRetained(call)
-        defer { unmanaged.release() }
-        X509_STORE_CTX_set_ex_data(context, 0, unmanaged.toOpaque())
-        X509_STORE_CTX_set_verify(context) { context in
-            guard let context, let raw = X509_STORE_CTX_get_ex_data(context, 0) else { return 0 }
-            let call = Unmanaged<PrivateKeySelfCheck.CallContext>.fromOpaque(raw).takeUnretainedValue()
-            guard let chain = X509_STORE_CTX_get0_chain(context) else { return 0 }
-            var now = call.time
-            for index in 0..<stackCount(chain) {
-                guard let cert = OPENSSL_sk_value(chain, Int32(index)).map({ OpaquePointer($0) }) else { return 0 }
-                if X509_cmp_time(X509_get0_notBefore(cert), &now) >= 0 {
-                    X509_STORE_CTX_set_error(context, X509_V_ERR_CERT_NOT_YET_VALID)
-                    return 0
-                }
-                if X509_cmp_time(X509_get0_notAfter(cert), &now) <= 0 {
-                    X509_STORE_CTX_set_error(context, X509_V_ERR_CERT_HAS_EXPIRED)
-                    return 0
-                }
-            }
-            guard let leaf = X509_STORE_CTX_get0_cert(context), call.check.signatureIsValid(leaf) else {
-                X509_STORE_CTX_set_error(context, X509_V_ERR_CERT_SIGNATURE_FAILURE)
-                return 0
-            }
-            return 1
-        }
-        if X509_verify_cert(context) == 1 { return nil }
-        let error = X509_STORE_CTX_get_error(context)
-        ERR_clear_error()
-        return X509_verify_cert_error_string(Int(error)).map { String(cString: $0) } ?? "error \(error)"
-    }
-}
-
-func stackCount(_ stack: OpaquePointer) -> Int { Int(max(0, OPENSSL_sk_num(stack))) }

@@ -3,7 +3,7 @@ import Foundation
 // symbolon-bench: how many certificates Symbolon's CA issues per second in process.
 //
 //   symbolon-bench issuance [--seconds N] [--threads T] [--batch B] [--dir D] [--keys K]
-//                           [--baseline-seconds S] [--prototype A|AB|AC|ABC] [--keep]
+//                           [--baseline-seconds S] [--prototype A|AC] [--keep]
 //   symbolon-bench phases   [--count N] [--dir D]
 //
 // `issuance` measures CertificateAuthority.issue(_:now:) end to end (sign, self-verify, durable group commit);
@@ -11,7 +11,7 @@ import Foundation
 
 let usage = """
     usage: symbolon-bench issuance [--seconds N] [--threads T] [--batch B] [--dir D] [--keys K]
-                                   [--baseline-seconds S] [--prototype A|AB|AC|ABC] [--keep]
+                                   [--baseline-seconds S] [--prototype A|AC] [--keep]
            symbolon-bench phases [--count N] [--dir D]
 
     issuance   fresh CA in a temporary directory, then T threads each calling authority.issue(batch of B)
@@ -19,7 +19,7 @@ let usage = """
                afterwards a single-threaded batch=1 run (one fsync'd commit per certificate) for S seconds
                (default: N; 0 skips it). Checks that the store holds exactly the certificates issued.
                --prototype TIERS issues through the bench's model of the proposed changes (bench/README.md,
-               "Proposals": tier A always, B and C optionally) instead of CertificateAuthority.issue: same
+               "Proposals"): A (tier A) or AC (tiers A and C), instead of CertificateAuthority.issue: same
                certificates, same store, same durability.
     phases     per-certificate cost of each issuance step, single-threaded: N certificates per step (default
                2000) in 10 interleaved rounds, best round reported; plus equivalence and refusal checks.
@@ -91,7 +91,11 @@ do {
             baselineSeconds: try arguments.double("--baseline-seconds", default: seconds, minimum: 0),
             parent: arguments.values["--dir"],
             prototype: try arguments.values["--prototype"].map { text in
-                guard let tiers = PrototypeTiers(text) else { throw BenchError("--prototype takes A, AB, AC or ABC") }
+                guard let tiers = PrototypeTiers(text) else {
+                    throw BenchError(
+                        "--prototype takes A or AC, not \(text) (tier B was not adopted and is not modelled, "
+                            + "see bench/README.md)")
+                }
                 return tiers
             },
             keep: arguments.flags.contains("--keep"))
