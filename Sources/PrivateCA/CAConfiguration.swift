@@ -19,7 +19,9 @@ public struct CAConfiguration: Sendable, Codable, Equatable {
     /// How long the root's CRL is valid, seconds.
     public var rootCRLValidity: TimeInterval = 30 * 86_400
 
-    public init(name: String, trustDomain: String, dnsConstraints: [String] = [], crlURL: String? = nil, ocspURL: String? = nil) {
+    public init(
+        name: String, trustDomain: String, dnsConstraints: [String] = [], crlURL: String? = nil, ocspURL: String? = nil
+    ) {
         self.name = name
         self.trustDomain = trustDomain
         self.dnsConstraints = dnsConstraints

@@ -14,28 +14,34 @@ extension CertificateAuthority {
     /// Refuses when a CA already exists there. Files are assembled in a staging directory and moved in at the end,
     /// `ca.json` last, so a failure leaves no half-made CA behind.
     public static func initialize(
-        directory: CADirectory, configuration: CAConfiguration, rootPassphrase: String, keyAlgorithm: KeyAlgorithm = .ecdsaP256,
+        directory: CADirectory, configuration: CAConfiguration, rootPassphrase: String,
+        keyAlgorithm: KeyAlgorithm = .ecdsaP256,
         now: Date = Date(), actor: String = CertificateAuthority.currentUser()
     ) throws -> CertificateAuthority {
         if directory.holdsCA || FileManager.default.fileExists(atPath: directory.rootKey) {
             throw CAError(
                 .alreadyInitialized,
-                "a CA already exists in \(directory.path); refusing to overwrite it (choose another --dir, or remove it yourself if you really mean to)")
+                "a CA already exists in \(directory.path); refusing to overwrite it (choose another --dir, or remove it yourself if you really mean to)"
+            )
         }
         try validate(configuration)
         guard rootPassphrase.count >= minimumPassphraseLength else {
-            throw CAError(.badConfiguration, "the root passphrase must be at least \(minimumPassphraseLength) characters")
+            throw CAError(
+                .badConfiguration, "the root passphrase must be at least \(minimumPassphraseLength) characters")
         }
 
         let fileManager = FileManager.default
         do {
-            try fileManager.createDirectory(atPath: directory.path, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+            try fileManager.createDirectory(
+                atPath: directory.path, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
         } catch {
-            throw CAError(.badConfiguration, "cannot create the directory \(directory.path): \(error.localizedDescription)")
+            throw CAError(
+                .badConfiguration, "cannot create the directory \(directory.path): \(error.localizedDescription)")
         }
         let staging = CADirectory(path: directory.path + "/.init-\(getpid())-\(UInt32.random(in: 0...UInt32.max))")
         do {
-            try fileManager.createDirectory(atPath: staging.path, withIntermediateDirectories: false, attributes: [.posixPermissions: 0o700])
+            try fileManager.createDirectory(
+                atPath: staging.path, withIntermediateDirectories: false, attributes: [.posixPermissions: 0o700])
         } catch {
             throw CAError(.badConfiguration, "cannot write in \(directory.path): \(error.localizedDescription)")
         }
@@ -44,7 +50,8 @@ extension CertificateAuthority {
         let rootKey = try PrivateKey.generate(keyAlgorithm)
         var rootBuilder = CertificateBuilder(
             subject: DistinguishedName([("O", configuration.name), ("CN", "\(configuration.name) Root CA")]),
-            publicKey: rootKey.publicKey, notBefore: now.addingTimeInterval(-60), notAfter: now.addingTimeInterval(rootLifetime))
+            publicKey: rootKey.publicKey, notBefore: now.addingTimeInterval(-60),
+            notAfter: now.addingTimeInterval(rootLifetime))
         rootBuilder.basicConstraints = BasicConstraints(isCA: true, pathLength: 1)
         rootBuilder.keyUsage = [.keyCertSign, .cRLSign]
         let root = try rootBuilder.sign(issuer: nil, issuerKey: rootKey)
@@ -75,7 +82,8 @@ extension CertificateAuthority {
                     details: [
                         "name": configuration.name, "trustDomain": configuration.trustDomain,
                         "dnsConstraints": configuration.dnsConstraints.joined(separator: ","),
-                        "root": root.fingerprintSHA256.hexString, "intermediate": intermediate.fingerprintSHA256.hexString,
+                        "root": root.fingerprintSHA256.hexString,
+                        "intermediate": intermediate.fingerprintSHA256.hexString,
                     ]))
         }
         // Move into place; ca.json last, since its presence is what marks a complete CA.
@@ -87,8 +95,10 @@ extension CertificateAuthority {
         ] {
             guard rename(from, to) == 0 else {
                 let message = String(cString: strerror(errno))
-                for path in [directory.database, directory.rootKey, directory.intermediateKey, directory.rootCertificate,
-                    directory.intermediateCertificate]
+                for path in [
+                    directory.database, directory.rootKey, directory.intermediateKey, directory.rootCertificate,
+                    directory.intermediateCertificate,
+                ]
                 where !fileManager.fileExists(atPath: directory.configuration) {
                     try? fileManager.removeItem(atPath: path)
                 }
@@ -100,13 +110,15 @@ extension CertificateAuthority {
 
     static func validate(_ configuration: CAConfiguration) throws {
         let name = configuration.name.trimmingCharacters(in: .whitespaces)
-        guard !name.isEmpty, name.count <= 64, !name.unicodeScalars.contains(where: { $0.properties.generalCategory == .control })
+        guard !name.isEmpty, name.count <= 64,
+            !name.unicodeScalars.contains(where: { $0.properties.generalCategory == .control })
         else { throw CAError(.badConfiguration, "the CA name must be 1 to 64 printable characters") }
         do {
             try SPIFFEID.validateTrustDomain(configuration.trustDomain)
             for name in configuration.dnsConstraints {
                 guard !name.hasPrefix("*") else {
-                    throw CAError(.badConfiguration, "DNS constraint \"\(name)\": give the domain (example.com), not a wildcard")
+                    throw CAError(
+                        .badConfiguration, "DNS constraint \"\(name)\": give the domain (example.com), not a wildcard")
                 }
                 try SubjectAlternativeName.dns(name).validate()
             }

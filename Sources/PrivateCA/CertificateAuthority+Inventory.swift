@@ -16,7 +16,9 @@ extension CertificateAuthority {
     /// The inventory, filtered. With `threshold`, the report also lists as alerts every valid certificate, CA
     /// certificate and CRL that expires (or is due for renewal) within it, and the filter keeps only certificates
     /// expiring within it.
-    public func inventory(filter: InventoryFilter = InventoryFilter(), threshold: TimeInterval? = nil, now: Date = Date())
+    public func inventory(
+        filter: InventoryFilter = InventoryFilter(), threshold: TimeInterval? = nil, now: Date = Date()
+    )
         throws -> InventoryReport
     {
         var filter = filter
@@ -27,25 +29,32 @@ extension CertificateAuthority {
             let horizon = now.addingTimeInterval(threshold)
             filter.expiringBefore = horizon
             let format = ISO8601DateFormatter()
-            for (label, certificate) in [("root CA", root), ("intermediate CA", intermediate)] where certificate.notAfter < horizon {
+            for (label, certificate) in [("root CA", root), ("intermediate CA", intermediate)]
+            where certificate.notAfter < horizon {
                 alerts.append("the \(label) certificate expires at \(format.string(from: certificate.notAfter))")
             }
             if let crl = latestCRL {
                 if crl.nextUpdate < horizon {
-                    alerts.append("the intermediate CRL #\(crl.number) is due at \(format.string(from: crl.nextUpdate)); run `symbolon ca crl`")
+                    alerts.append(
+                        "the intermediate CRL #\(crl.number) is due at \(format.string(from: crl.nextUpdate)); run `symbolon ca crl`"
+                    )
                 }
             } else {
                 alerts.append("no CRL has been published yet; run `symbolon ca crl`")
             }
             if let crl = latestRootCRL, crl.nextUpdate < horizon {
-                alerts.append("the root CRL #\(crl.number) is due at \(format.string(from: crl.nextUpdate)); run `symbolon ca crl --issuer root`")
+                alerts.append(
+                    "the root CRL #\(crl.number) is due at \(format.string(from: crl.nextUpdate)); run `symbolon ca crl --issuer root`"
+                )
             }
         }
         var certificates = try store.certificates(matching: filter)
         if threshold != nil {
             certificates = certificates.filter { $0.notAfter > now }
             for record in certificates {
-                alerts.append("certificate \(record.serial) (\(record.spiffeID ?? record.subject)) expires at \(ISO8601DateFormatter().string(from: record.notAfter))")
+                alerts.append(
+                    "certificate \(record.serial) (\(record.spiffeID ?? record.subject)) expires at \(ISO8601DateFormatter().string(from: record.notAfter))"
+                )
             }
         }
         return InventoryReport(

@@ -56,7 +56,8 @@ extension CertificateAuthority {
         case .csr(let csr):
             try csr.verifySignature()
             publicKey = csr.publicKey
-            let namesGiven = request.commonName != nil || request.spiffeID != nil || !request.dnsNames.isEmpty
+            let namesGiven =
+                request.commonName != nil || request.spiffeID != nil || !request.dnsNames.isEmpty
                 || !request.ipAddresses.isEmpty || request.email != nil
             if !namesGiven {  // take the names the CSR asks for; they still go through every check below
                 request.commonName = csr.subject.commonName
@@ -64,11 +65,13 @@ extension CertificateAuthority {
                 let emails = csr.subjectAlternativeNames.filter { if case .email = $0 { true } else { false } }
                 guard uris.count <= 1 else {
                     throw refuse(
-                        "the CSR asks for \(uris.count) URIs (\(uris.map(\.description).joined(separator: ", "))); a certificate carries one SPIFFE ID (X.509-SVID)")
+                        "the CSR asks for \(uris.count) URIs (\(uris.map(\.description).joined(separator: ", "))); a certificate carries one SPIFFE ID (X.509-SVID)"
+                    )
                 }
                 guard emails.count <= 1 else {
                     throw refuse(
-                        "the CSR asks for \(emails.count) e-mail addresses (\(emails.map(\.description).joined(separator: ", "))); a certificate carries one")
+                        "the CSR asks for \(emails.count) e-mail addresses (\(emails.map(\.description).joined(separator: ", "))); a certificate carries one"
+                    )
                 }
                 for name in csr.subjectAlternativeNames {
                     switch name {
@@ -100,20 +103,26 @@ extension CertificateAuthority {
             guard id.isMember(of: configuration.trustDomain) else {
                 throw CAError(
                     .outsideTrustDomain,
-                    "the SPIFFE ID \(id) is outside this CA's trust domain \"\(configuration.trustDomain)\"; use spiffe://\(configuration.trustDomain)/…")
+                    "the SPIFFE ID \(id) is outside this CA's trust domain \"\(configuration.trustDomain)\"; use spiffe://\(configuration.trustDomain)/…"
+                )
             }
             guard !id.path.isEmpty else {
-                throw refuse("the SPIFFE ID \(id) names only the trust domain; a workload's ID needs a path (X.509-SVID 3.1), e.g. \(id)/ns/default/sa/api")
+                throw refuse(
+                    "the SPIFFE ID \(id) names only the trust domain; a workload's ID needs a path (X.509-SVID 3.1), e.g. \(id)/ns/default/sa/api"
+                )
             }
             spiffeID = id
             names.append(.uri(id.description))
         }
         for name in request.dnsNames {
             try SubjectAlternativeName.dns(name).validate()
-            if !configuration.dnsConstraints.isEmpty, !configuration.dnsConstraints.contains(where: { dnsName(name, isWithin: $0) }) {
+            if !configuration.dnsConstraints.isEmpty,
+                !configuration.dnsConstraints.contains(where: { dnsName(name, isWithin: $0) })
+            {
                 throw CAError(
                     .outsideTrustDomain,
-                    "the DNS name \(name) is outside this CA's DNS constraints (\(configuration.dnsConstraints.joined(separator: ", ")))")
+                    "the DNS name \(name) is outside this CA's DNS constraints (\(configuration.dnsConstraints.joined(separator: ", ")))"
+                )
             }
             names.append(.dns(name.lowercased()))
         }
@@ -131,7 +140,9 @@ extension CertificateAuthority {
         ]
         for (kind, isPresent) in present.sorted(by: { $0.key.rawValue < $1.key.rawValue }) where isPresent {
             guard profile.allowedNames.contains(kind) else {
-                throw refuse("\(kind) names are not allowed (allowed: \(profile.allowedNames.map(\.rawValue).joined(separator: ", ")))")
+                throw refuse(
+                    "\(kind) names are not allowed (allowed: \(profile.allowedNames.map(\.rawValue).joined(separator: ", ")))"
+                )
             }
         }
         if !profile.requiredNames.isEmpty, !profile.requiredNames.contains(where: { present[$0] == true }) {
@@ -161,14 +172,17 @@ extension CertificateAuthority {
         guard lifetime >= 60 else { throw refuse("the lifetime must be at least 1 minute") }
         guard lifetime <= profile.maximumLifetime else {
             throw refuse(
-                "a lifetime of \(Self.describe(lifetime)) exceeds the profile's maximum of \(Self.describe(profile.maximumLifetime))")
+                "a lifetime of \(Self.describe(lifetime)) exceeds the profile's maximum of \(Self.describe(profile.maximumLifetime))"
+            )
         }
         let jitter = profile.expiryJitter > 0 ? Double.random(in: 0...(profile.expiryJitter * lifetime)) : 0
         var notAfter = now.addingTimeInterval(lifetime - jitter)
         var warnings: [String] = []
         if notAfter > intermediate.notAfter {
             notAfter = intermediate.notAfter
-            warnings.append("lifetime shortened: the intermediate CA expires at \(ISO8601DateFormatter().string(from: notAfter)); renew it")
+            warnings.append(
+                "lifetime shortened: the intermediate CA expires at \(ISO8601DateFormatter().string(from: notAfter)); renew it"
+            )
         }
 
         var builder = CertificateBuilder(

@@ -19,13 +19,15 @@ extension CertificateAuthority {
     {
         let canonical = try Self.canonicalSerial(serial)
         guard reason != .removeFromCRL else {
-            throw CAError(.profileViolation, "removeFromCRL is only meaningful in delta CRLs, which this CA does not publish")
+            throw CAError(
+                .profileViolation, "removeFromCRL is only meaningful in delta CRLs, which this CA does not publish")
         }
         let event = audit("certificate.revoke", serial: canonical, details: ["reason": reason.name], at: now)
         do {
             return try store.revoke(serial: canonical, at: now, reason: reason, audit: event)
         } catch let error as StoreError where error.code == .notFound {
-            throw StoreError(.notFound, "no certificate with serial \(canonical) was issued by this CA; check `symbolon ca list`")
+            throw StoreError(
+                .notFound, "no certificate with serial \(canonical) was issued by this CA; check `symbolon ca list`")
         }
     }
 
@@ -51,7 +53,8 @@ extension CertificateAuthority {
         let revoked = try store.certificates(matching: InventoryFilter(revokedOnly: true))
         let entries = revoked.compactMap { record in
             record.revocation.map {
-                CertificateRevocationList.Entry(serial: record.serial, revocationDate: $0.date, reasonCode: $0.reason.code)
+                CertificateRevocationList.Entry(
+                    serial: record.serial, revocationDate: $0.date, reasonCode: $0.reason.code)
             }
         }
         return try publish(
@@ -79,7 +82,8 @@ extension CertificateAuthority {
         let nextUpdate = now.addingTimeInterval(validity)
         let record = try store.recordCRL(
             issuer: issuer.rawValue, thisUpdate: thisUpdate, nextUpdate: nextUpdate,
-            audit: audit("crl.publish", details: ["issuer": issuer.rawValue, "entries": String(entries.count)], at: now))
+            audit: audit(
+                "crl.publish", details: ["issuer": issuer.rawValue, "entries": String(entries.count)], at: now))
         let crl = try CertificateRevocationList.create(
             issuer: certificate, issuerKey: key, number: record.number, thisUpdate: thisUpdate, nextUpdate: nextUpdate,
             entries: entries)

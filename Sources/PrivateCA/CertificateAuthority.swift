@@ -43,11 +43,13 @@ public final class CertificateAuthority: Sendable {
         guard FileManager.default.fileExists(atPath: directory.configuration) else {
             throw CAError(
                 .notInitialized,
-                "no CA in \(directory.path) (no ca.json); create one with `symbolon ca init --dir \(directory.path) …` or pass the right --dir")
+                "no CA in \(directory.path) (no ca.json); create one with `symbolon ca init --dir \(directory.path) …` or pass the right --dir"
+            )
         }
         let configuration: CAConfiguration
         do {
-            configuration = try JSONDecoder().decode(CAConfiguration.self, from: SecureFile.read(directory.configuration))
+            configuration = try JSONDecoder().decode(
+                CAConfiguration.self, from: SecureFile.read(directory.configuration))
         } catch let error as X509Error {
             throw error
         } catch {
@@ -62,7 +64,9 @@ public final class CertificateAuthority: Sendable {
             throw error.about(file: directory.intermediateKey)
         }
         guard key.matches(intermediate.publicKey) else {
-            throw CAError(.badConfiguration, "\(directory.intermediateKey) does not belong to \(directory.intermediateCertificate)")
+            throw CAError(
+                .badConfiguration,
+                "\(directory.intermediateKey) does not belong to \(directory.intermediateCertificate)")
         }
         let profiles = try loadProfiles(directory)
         let store = try SQLiteCertificateStore(path: directory.database, createIfMissing: false)
@@ -95,7 +99,9 @@ public final class CertificateAuthority: Sendable {
     /// The profile called `name`, or an error listing the known ones.
     public func profile(named name: String) throws -> CertificateProfile {
         guard let profile = profiles[name] else {
-            throw CAError(.unknownProfile, "unknown profile \"\(name)\"; known profiles: \(profiles.keys.sorted().joined(separator: ", "))")
+            throw CAError(
+                .unknownProfile,
+                "unknown profile \"\(name)\"; known profiles: \(profiles.keys.sorted().joined(separator: ", "))")
         }
         return profile
     }

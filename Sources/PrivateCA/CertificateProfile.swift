@@ -19,7 +19,9 @@ public struct CertificateProfile: Sendable, Codable, Equatable {
             let value = try decoder.singleValueContainer().decode(String.self)
             guard ["dns", "ip", "spiffe", "email"].contains(value) else {
                 throw DecodingError.dataCorrupted(
-                    .init(codingPath: decoder.codingPath, debugDescription: "unknown name kind \"\(value)\" (dns, ip, spiffe, email)"))
+                    .init(
+                        codingPath: decoder.codingPath,
+                        debugDescription: "unknown name kind \"\(value)\" (dns, ip, spiffe, email)"))
             }
             rawValue = value
         }
@@ -82,14 +84,18 @@ public struct CertificateProfile: Sendable, Codable, Equatable {
             throw bad("unknown extended key usage \"\(usage)\"")
         }
         guard !extendedKeyUsage.isEmpty else { throw bad("extendedKeyUsage must not be empty") }
-        for kind in requiredNames where !allowedNames.contains(kind) { throw bad("requiredNames \(kind) is not in allowedNames") }
+        for kind in requiredNames where !allowedNames.contains(kind) {
+            throw bad("requiredNames \(kind) is not in allowedNames")
+        }
         guard defaultLifetime > 0, maximumLifetime >= defaultLifetime else {
             throw bad("defaultLifetime must be positive and not above maximumLifetime")
         }
         guard (0..<0.5).contains(expiryJitter) else { throw bad("expiryJitter must be from 0 to below 0.5") }
     }
 
-    var keyUsageSet: KeyUsage { keyUsage.compactMap(KeyUsage.init(name:)).reduce(into: KeyUsage()) { $0.formUnion($1) } }
+    var keyUsageSet: KeyUsage {
+        keyUsage.compactMap(KeyUsage.init(name:)).reduce(into: KeyUsage()) { $0.formUnion($1) }
+    }
     var extendedKeyUsages: [ExtendedKeyUsage] { extendedKeyUsage.compactMap(ExtendedKeyUsage.init(name:)) }
 }
 

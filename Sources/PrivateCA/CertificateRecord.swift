@@ -98,7 +98,8 @@ public struct RevocationReason: Sendable, Hashable, Codable, CustomStringConvert
     public init(from decoder: Decoder) throws {
         let code = try decoder.singleValueContainer().decode(Int.self)
         guard let reason = RevocationReason(code: code) else {
-            throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: "CRL reason \(code)"))
+            throw DecodingError.dataCorrupted(
+                .init(codingPath: decoder.codingPath, debugDescription: "CRL reason \(code)"))
         }
         self = reason
     }
@@ -120,7 +121,8 @@ public struct InventoryFilter: Sendable, Equatable {
     /// Only this exact SPIFFE ID.
     public var spiffeID: String?
 
-    public init(expiringBefore: Date? = nil, revokedOnly: Bool = false, profile: String? = nil, spiffeID: String? = nil) {
+    public init(expiringBefore: Date? = nil, revokedOnly: Bool = false, profile: String? = nil, spiffeID: String? = nil)
+    {
         self.expiringBefore = expiringBefore
         self.revokedOnly = revokedOnly
         self.profile = profile

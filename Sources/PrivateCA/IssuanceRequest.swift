@@ -26,7 +26,8 @@ public struct IssuanceRequest: Sendable {
     public var lifetime: TimeInterval?
 
     public init(
-        profile: String, keySource: KeySource = .generate(.ecdsaP256), commonName: String? = nil, spiffeID: String? = nil,
+        profile: String, keySource: KeySource = .generate(.ecdsaP256), commonName: String? = nil,
+        spiffeID: String? = nil,
         dnsNames: [String] = [], ipAddresses: [String] = [], email: String? = nil, deviceSerial: String? = nil,
         lifetime: TimeInterval? = nil
     ) {

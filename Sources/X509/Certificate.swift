@@ -72,12 +72,15 @@ public struct Certificate: Sendable, Hashable, CustomStringConvertible {
     /// Every certificate in PEM text (a chain or bundle), in order. Blocks with other labels are ignored, but the
     /// input must hold at least one certificate.
     public static func parseBundle(pemEncoded text: String) throws -> [Certificate] {
-        let blocks = try PEMBlock.parseAll(text).filter { $0.label == "CERTIFICATE" || $0.label == "TRUSTED CERTIFICATE" }
+        let blocks = try PEMBlock.parseAll(text).filter {
+            $0.label == "CERTIFICATE" || $0.label == "TRUSTED CERTIFICATE"
+        }
         guard !blocks.isEmpty else { throw X509Error(.malformedInput, "no CERTIFICATE block in the PEM input") }
         return try blocks.enumerated().map { index, block in
             do { return try Certificate(der: block.der) } catch let error as X509Error {
                 throw X509Error(
-                    error.code, "certificate #\(index + 1) in the input: \(error.reason)", openSSLErrors: error.openSSLErrors)
+                    error.code, "certificate #\(index + 1) in the input: \(error.reason)",
+                    openSSLErrors: error.openSSLErrors)
             }
         }
     }

@@ -51,7 +51,8 @@ public struct CertificateBuilder: Sendable {
             throw X509Error(.invalidValue, "a self-signed certificate must be signed by its own key")
         }
         if let issuer, !issuerKey.matches(issuer.publicKey) {
-            throw X509Error(.invalidValue, "the signing key does not belong to the issuer certificate \(issuer.subject)")
+            throw X509Error(
+                .invalidValue, "the signing key does not belong to the issuer certificate \(issuer.subject)")
         }
         return try signWithOpenSSL(issuer: issuer, issuerKey: issuerKey)
     }

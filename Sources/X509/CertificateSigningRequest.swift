@@ -14,7 +14,10 @@ public struct CertificateSigningRequest: Sendable, Hashable {
     /// Parses the first `CERTIFICATE REQUEST` (or `NEW CERTIFICATE REQUEST`) block of PEM text.
     public init(pemEncoded text: String) throws {
         let blocks = try PEMBlock.parseAll(text)
-        guard let block = blocks.first(where: { $0.label == "CERTIFICATE REQUEST" || $0.label == "NEW CERTIFICATE REQUEST" })
+        guard
+            let block = blocks.first(where: {
+                $0.label == "CERTIFICATE REQUEST" || $0.label == "NEW CERTIFICATE REQUEST"
+            })
         else { throw X509Error(.malformedInput, "no CERTIFICATE REQUEST block in the PEM input") }
         try self.init(der: block.der)
     }
@@ -37,7 +40,8 @@ public struct CertificateSigningRequest: Sendable, Hashable {
         guard isSignatureValid else {
             throw X509Error(
                 .badSignature,
-                "the CSR's signature does not verify with its own public key: it was altered or signed with another key; make a new CSR")
+                "the CSR's signature does not verify with its own public key: it was altered or signed with another key; make a new CSR"
+            )
         }
     }
 

@@ -63,7 +63,8 @@ public struct ChainVerifier: Sendable {
         for usage in policy.requiredExtendedKeyUsages {
             guard let listed = leaf.extendedKeyUsage else {
                 return .failure(
-                    VerificationFailure(.wrongPurpose, "the leaf has no extended key usage extension; \(usage) is required", depth: 0))
+                    VerificationFailure(
+                        .wrongPurpose, "the leaf has no extended key usage extension; \(usage) is required", depth: 0))
             }
             guard listed.contains(usage) || listed.contains(.any) else {
                 return .failure(
@@ -78,7 +79,8 @@ public struct ChainVerifier: Sendable {
                 let present = leaf.subjectAlternativeNames.map(\.description).joined(separator: ", ")
                 return .failure(
                     VerificationFailure(
-                        .nameMismatch, "the leaf does not match \(name) (its names: \(present.isEmpty ? "none" : present))",
+                        .nameMismatch,
+                        "the leaf does not match \(name) (its names: \(present.isEmpty ? "none" : present))",
                         depth: 0))
             }
         }

@@ -36,7 +36,8 @@ public struct KeyAlgorithm: Hashable, Sendable, CustomStringConvertible {
             self = try .rsa(bits: bits)
         default:
             throw X509Error(
-                .invalidValue, "unknown key type \"\(name)\"; use ec-p256 (default), ec-p384, ed25519 or rsa2048…rsa4096")
+                .invalidValue,
+                "unknown key type \"\(name)\"; use ec-p256 (default), ec-p384, ed25519 or rsa2048…rsa4096")
         }
     }
 

@@ -53,11 +53,13 @@ public struct PEMBlock: Sendable, Equatable {
                 if line.hasPrefix("-----END ") {
                     guard line == "-----END \(current)-----" else {
                         throw X509Error(
-                            .malformedInput, "PEM block \"\(current)\" ends with \"\(line.prefix(80))\" on line \(lineNumber)")
+                            .malformedInput,
+                            "PEM block \"\(current)\" ends with \"\(line.prefix(80))\" on line \(lineNumber)")
                     }
                     guard let data = Data(base64Encoded: body), !data.isEmpty else {
                         throw X509Error(
-                            .malformedInput, "PEM block \"\(current)\" ending on line \(lineNumber) is not valid base64")
+                            .malformedInput, "PEM block \"\(current)\" ending on line \(lineNumber) is not valid base64"
+                        )
                     }
                     blocks.append(PEMBlock(label: current, der: [UInt8](data)))
                     guard blocks.count <= maximumBlockCount else {
@@ -78,7 +80,8 @@ public struct PEMBlock: Sendable, Equatable {
             }
         }
         if let label {
-            throw X509Error(.malformedInput, "PEM block \"\(label)\" is not terminated (no -----END \(label)----- line)")
+            throw X509Error(
+                .malformedInput, "PEM block \"\(label)\" is not terminated (no -----END \(label)----- line)")
         }
         guard !blocks.isEmpty else {
             throw X509Error(.malformedInput, "no PEM block found (expected -----BEGIN …----- armour)")

@@ -47,7 +47,8 @@ public struct PrivateKey: Sendable {
         let blocks = try PEMBlock.parseAll(text)
         guard let block = blocks.first(where: { $0.label.hasSuffix("PRIVATE KEY") }) else {
             throw X509Error(
-                .malformedInput, "no private key in the PEM input (found: \(blocks.map(\.label).joined(separator: ", ")))")
+                .malformedInput,
+                "no private key in the PEM input (found: \(blocks.map(\.label).joined(separator: ", ")))")
         }
         if block.label == "ENCRYPTED PRIVATE KEY" {
             guard let passphrase else {

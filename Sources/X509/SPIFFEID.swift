@@ -43,7 +43,9 @@ public struct SPIFFEID: Sendable, Hashable, CustomStringConvertible, Comparable 
                 if segment.isEmpty { throw reject("the path has an empty segment (\"//\")") }
                 if segment == "." || segment == ".." { throw reject("path segments \".\" and \"..\" are not allowed") }
                 if let bad = segment.unicodeScalars.first(where: { !SPIFFEID.isPathCharacter($0) }) {
-                    throw reject("the path has the character \"\(bad)\"; only letters, digits, \".\", \"-\" and \"_\" are allowed")
+                    throw reject(
+                        "the path has the character \"\(bad)\"; only letters, digits, \".\", \"-\" and \"_\" are allowed"
+                    )
                 }
             }
         }
@@ -58,7 +60,9 @@ public struct SPIFFEID: Sendable, Hashable, CustomStringConvertible, Comparable 
 
     /// Checks a bare trust domain name (`acme.internal`) against the specification's rules.
     public static func validateTrustDomain(_ domain: String) throws {
-        try validateTrustDomain(domain) { X509Error(.invalidValue, "invalid trust domain \"\(domain.prefix(80))\": \($0)") }
+        try validateTrustDomain(domain) {
+            X509Error(.invalidValue, "invalid trust domain \"\(domain.prefix(80))\": \($0)")
+        }
     }
 
     private static func validateTrustDomain(_ domain: String, reject: (String) -> X509Error) throws {
@@ -70,7 +74,8 @@ public struct SPIFFEID: Sendable, Hashable, CustomStringConvertible, Comparable 
         if domain.contains(":") { throw reject("a port is not allowed") }
         if let bad = domain.unicodeScalars.first(where: { !isTrustDomainCharacter($0) }) {
             throw reject(
-                "the trust domain has the character \"\(bad)\"; only lowercase letters, digits, \".\", \"-\" and \"_\" are allowed")
+                "the trust domain has the character \"\(bad)\"; only lowercase letters, digits, \".\", \"-\" and \"_\" are allowed"
+            )
         }
     }
 
@@ -79,7 +84,8 @@ public struct SPIFFEID: Sendable, Hashable, CustomStringConvertible, Comparable 
     }
 
     private static func isPathCharacter(_ c: Unicode.Scalar) -> Bool {
-        ("a"..."z").contains(c) || ("A"..."Z").contains(c) || ("0"..."9").contains(c) || c == "." || c == "-" || c == "_"
+        ("a"..."z").contains(c) || ("A"..."Z").contains(c) || ("0"..."9").contains(c) || c == "." || c == "-"
+            || c == "_"
     }
 
     /// The ID as a URI string.

@@ -34,7 +34,8 @@ public enum SecureFile {
         if !overwrite, FileManager.default.fileExists(atPath: path) {
             throw X509Error(.io, "file exists already; remove it or choose another path", file: path)
         }
-        let temporary = directory + "/." + url.lastPathComponent + ".tmp-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+        let temporary =
+            directory + "/." + url.lastPathComponent + ".tmp-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
         let fd = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode_t(permissions))
         guard fd >= 0 else {
             throw X509Error(.io, "cannot write in \(directory): \(String(cString: strerror(errno)))", file: path)

@@ -14,9 +14,12 @@ extension SubjectAlternativeName {
         case .email(let address):
             let parts = address.split(separator: "@", omittingEmptySubsequences: false)
             guard address.utf8.count <= 254, parts.count == 2, !parts[0].isEmpty, !parts[1].isEmpty,
-                address.unicodeScalars.allSatisfy({ $0.value > 0x20 && $0.value < 0x7f && $0 != "," && $0 != "<" && $0 != ">" })
+                address.unicodeScalars.allSatisfy({
+                    $0.value > 0x20 && $0.value < 0x7f && $0 != "," && $0 != "<" && $0 != ">"
+                })
             else {
-                throw X509Error(.invalidValue, "\"\(address.prefix(80))\" is not an e-mail address (local@domain, ASCII)")
+                throw X509Error(
+                    .invalidValue, "\"\(address.prefix(80))\" is not an e-mail address (local@domain, ASCII)")
             }
             try SubjectAlternativeName.validateDNSName(String(parts[1]), allowWildcard: false)
         case .uri(let uri):
@@ -25,7 +28,9 @@ extension SubjectAlternativeName {
                 let colon = uri.firstIndex(of: ":"), colon != uri.startIndex,
                 uri[..<colon].allSatisfy({ $0.isLetter || $0.isNumber || $0 == "+" || $0 == "-" || $0 == "." })
             else {
-                throw X509Error(.invalidValue, "\"\(uri.prefix(80))\" is not an absolute URI (scheme:…, ASCII, no spaces or commas)")
+                throw X509Error(
+                    .invalidValue, "\"\(uri.prefix(80))\" is not an absolute URI (scheme:…, ASCII, no spaces or commas)"
+                )
             }
         case .other(let value):
             throw X509Error(.unsupported, "cannot issue the name \"\(value.prefix(80))\"; use DNS, IP, URI or e-mail")
@@ -45,7 +50,9 @@ extension SubjectAlternativeName {
         }
         for label in labels {
             guard !label.isEmpty, label.utf8.count <= 63 else { throw reject("labels must be 1 to 63 characters") }
-            guard label.unicodeScalars.allSatisfy({ $0.isASCII && (CharacterSet.alphanumerics.contains($0) || $0 == "-") })
+            guard
+                label.unicodeScalars.allSatisfy({ $0.isASCII && (CharacterSet.alphanumerics.contains($0) || $0 == "-") }
+                )
             else { throw reject("only letters, digits and \"-\" are allowed in a label") }
             guard label.first != "-", label.last != "-" else { throw reject("a label cannot start or end with \"-\"") }
         }

@@ -52,7 +52,8 @@ public struct VerificationPolicy: Sendable {
     }
 
     /// A policy for authenticating TLS clients: purpose client, strict.
-    public static func tlsClient(at time: Date = Date(), crls: [CertificateRevocationList]? = nil) -> VerificationPolicy {
+    public static func tlsClient(at time: Date = Date(), crls: [CertificateRevocationList]? = nil) -> VerificationPolicy
+    {
         VerificationPolicy(time: time, purpose: .client, crls: crls)
     }
 

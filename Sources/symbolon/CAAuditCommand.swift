@@ -36,9 +36,11 @@ struct CAAuditCommand: Command {
             for event in events { Console.out(String(decoding: try encoder.encode(event), as: UTF8.self)) }
         } else {
             for event in events {
-                let details = event.details.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ")
+                let details = event.details.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(
+                    separator: " ")
                 Console.out(
-                    "\(CommonOptions.format(event.time)) \(event.actor) \(event.action)\(event.serial.map { " " + $0 } ?? "") \(details)")
+                    "\(CommonOptions.format(event.time)) \(event.actor) \(event.action)\(event.serial.map { " " + $0 } ?? "") \(details)"
+                )
             }
         }
         return .success

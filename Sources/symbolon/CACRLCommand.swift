@@ -17,7 +17,8 @@ struct CACRLCommand: Command {
         ArgumentSpecs.directory,
         .option(long: "out", valueName: "FILE", help: "Where to write the CRL (PEM).", isRequired: true),
         .option(long: "issuer", valueName: "CA", help: "intermediate or root.", defaultValue: "intermediate"),
-        .option(long: "root-key", valueName: "FILE", help: "The exported root key, when it is not in the CA directory."),
+        .option(
+            long: "root-key", valueName: "FILE", help: "The exported root key, when it is not in the CA directory."),
         ArgumentSpecs.passphraseFile,
     ]
 
@@ -30,7 +31,8 @@ struct CACRLCommand: Command {
     init(parsed: ParsedArguments) throws {
         directory = try parsed.requiredString("dir")
         out = try parsed.requiredString("out")
-        issuer = CertificateAuthority.CRLIssuer(rawValue: try parsed.choice("issuer", among: ["intermediate", "root"])!)!
+        issuer = CertificateAuthority.CRLIssuer(
+            rawValue: try parsed.choice("issuer", among: ["intermediate", "root"])!)!
         rootKeyFile = parsed.string("root-key")
         passphraseFile = parsed.string("passphrase-file")
     }
@@ -50,11 +52,13 @@ struct CACRLCommand: Command {
             crl = try authority.publishCRL()
         case .root:
             let passphrase = try Passphrase.read(file: passphraseFile, purpose: "root key")
-            crl = try authority.publishRootCRL(rootKey: authority.loadRootKey(passphrase: passphrase, file: rootKeyFile))
+            crl = try authority.publishRootCRL(
+                rootKey: authority.loadRootKey(passphrase: passphrase, file: rootKeyFile))
         }
         try SecureFile.write(crl.pemEncoded, to: out)
         Console.out(
-            "wrote \(issuer.rawValue) CRL #\(crl.number ?? 0) with \(crl.entries.count) revoked certificate(s) to \(out); next update \(crl.nextUpdate.map(CommonOptions.format) ?? "-")")
+            "wrote \(issuer.rawValue) CRL #\(crl.number ?? 0) with \(crl.entries.count) revoked certificate(s) to \(out); next update \(crl.nextUpdate.map(CommonOptions.format) ?? "-")"
+        )
         return .success
     }
 }

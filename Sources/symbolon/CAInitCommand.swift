@@ -19,7 +19,8 @@ struct CAInitCommand: Command {
     static let arguments: [ArgumentSpec] = [
         ArgumentSpecs.directory,
         .option(long: "name", valueName: "NAME", help: "Organisation name for the CA certificates.", isRequired: true),
-        .option(long: "trust-domain", valueName: "TD", help: "SPIFFE trust domain, e.g. acme.internal.", isRequired: true),
+        .option(
+            long: "trust-domain", valueName: "TD", help: "SPIFFE trust domain, e.g. acme.internal.", isRequired: true),
         .option(
             long: "dns-constraint", valueName: "NAME", help: "A DNS domain the intermediate may certify.",
             isRepeating: true),
@@ -52,10 +53,17 @@ struct CAInitCommand: Command {
         let authority = try CertificateAuthority.initialize(
             directory: CADirectory(path: directory), configuration: configuration, rootPassphrase: passphrase,
             keyAlgorithm: algorithm)
-        Console.out("created CA \"\(configuration.name)\" for trust domain \(configuration.trustDomain) in \(directory)")
-        Console.out("  root:         \(authority.directory.rootCertificate) (expires \(CommonOptions.format(authority.root.notAfter)))")
-        Console.out("  intermediate: \(authority.directory.intermediateCertificate) (expires \(CommonOptions.format(authority.intermediate.notAfter)))")
-        Console.out("  root key:     \(authority.directory.rootKey) (encrypted; keep it offline with `symbolon ca root-key export`)")
+        Console.out(
+            "created CA \"\(configuration.name)\" for trust domain \(configuration.trustDomain) in \(directory)")
+        Console.out(
+            "  root:         \(authority.directory.rootCertificate) (expires \(CommonOptions.format(authority.root.notAfter)))"
+        )
+        Console.out(
+            "  intermediate: \(authority.directory.intermediateCertificate) (expires \(CommonOptions.format(authority.intermediate.notAfter)))"
+        )
+        Console.out(
+            "  root key:     \(authority.directory.rootKey) (encrypted; keep it offline with `symbolon ca root-key export`)"
+        )
         return .success
     }
 }

@@ -29,10 +29,13 @@ struct CAIssueCommand: Command {
         .option(long: "email", valueName: "ADDRESS", help: "E-mail address (SAN)."),
         .option(long: "cn", valueName: "NAME", help: "Subject common name."),
         .option(long: "device-serial", valueName: "SERIAL", help: "Device serial (subject serialNumber)."),
-        .option(long: "csr", valueName: "FILE", help: "Certify the key in this PKCS#10 CSR (its names are used when no name flag is given)."),
+        .option(
+            long: "csr", valueName: "FILE",
+            help: "Certify the key in this PKCS#10 CSR (its names are used when no name flag is given)."),
         .option(long: "key-type", valueName: "TYPE", help: "Type of the generated key.", defaultValue: "ec-p256"),
         .option(long: "lifetime", valueName: "DURATION", help: "Lifetime (e.g. 24h, 90d); default: the profile's."),
-        .option(long: "out-cert", valueName: "FILE", help: "Where to write the certificate chain (PEM).", isRequired: true),
+        .option(
+            long: "out-cert", valueName: "FILE", help: "Where to write the certificate chain (PEM).", isRequired: true),
         .option(long: "out-key", valueName: "FILE", help: "Where to write the generated key (PEM, mode 0600)."),
     ]
 
@@ -71,10 +74,13 @@ struct CAIssueCommand: Command {
             throw UsageError("without --csr a key is generated: give --out-key FILE for it", code: .invalidCombination)
         }
         if csrFile != nil && outKey != nil {
-            throw UsageError("--out-key makes no sense with --csr: the key stays with whoever made the CSR", code: .invalidCombination)
+            throw UsageError(
+                "--out-key makes no sense with --csr: the key stays with whoever made the CSR",
+                code: .invalidCombination)
         }
         if let outKey, OutputFile.canonical(outKey) == OutputFile.canonical(outCert) {
-            throw UsageError("--out-key and --out-cert name the same file; give two different files", code: .invalidCombination)
+            throw UsageError(
+                "--out-key and --out-cert name the same file; give two different files", code: .invalidCombination)
         }
     }
 
@@ -104,7 +110,8 @@ struct CAIssueCommand: Command {
         for warning in issued.warnings { Console.warn(warning) }
         let identity = issued.certificate.spiffeID?.description ?? issued.record.subject
         Console.out(
-            "issued \(issued.record.profile) certificate \(issued.record.serial) for \(identity), valid until \(CommonOptions.format(issued.certificate.notAfter))")
+            "issued \(issued.record.profile) certificate \(issued.record.serial) for \(identity), valid until \(CommonOptions.format(issued.certificate.notAfter))"
+        )
         Console.out("  chain: \(outCert)" + (outKey.map { "\n  key:   \($0)" } ?? ""))
         return .success
     }

@@ -31,7 +31,8 @@ struct CAListCommand: Command {
         directory = try parsed.requiredString("dir")
         threshold = try parsed.duration("expiring-within").map(CommonOptions.seconds)
         filter = InventoryFilter(
-            revokedOnly: parsed.flag("revoked"), profile: parsed.string("profile"), spiffeID: parsed.string("spiffe-id"))
+            revokedOnly: parsed.flag("revoked"), profile: parsed.string("profile"), spiffeID: parsed.string("spiffe-id")
+        )
         format = try parsed.choice("format", among: ["table", "json"])!
     }
 
@@ -54,10 +55,16 @@ struct CAListCommand: Command {
     }
 
     func printTable(_ report: InventoryReport, now: Date) {
-        Console.out("root CA expires \(CommonOptions.format(report.rootNotAfter)) (\(CommonOptions.relative(report.rootNotAfter, now: now)))")
-        Console.out("intermediate CA expires \(CommonOptions.format(report.intermediateNotAfter)) (\(CommonOptions.relative(report.intermediateNotAfter, now: now)))")
+        Console.out(
+            "root CA expires \(CommonOptions.format(report.rootNotAfter)) (\(CommonOptions.relative(report.rootNotAfter, now: now)))"
+        )
+        Console.out(
+            "intermediate CA expires \(CommonOptions.format(report.intermediateNotAfter)) (\(CommonOptions.relative(report.intermediateNotAfter, now: now)))"
+        )
         if let crl = report.latestCRL {
-            Console.out("latest CRL #\(crl.number), next update \(CommonOptions.format(crl.nextUpdate)) (\(CommonOptions.relative(crl.nextUpdate, now: now)))")
+            Console.out(
+                "latest CRL #\(crl.number), next update \(CommonOptions.format(crl.nextUpdate)) (\(CommonOptions.relative(crl.nextUpdate, now: now)))"
+            )
         } else {
             Console.out("no CRL published yet (symbolon ca crl)")
         }
@@ -67,14 +74,19 @@ struct CAListCommand: Command {
         for record in report.certificates {
             var status = Self.status(record, now: now)
             if let revocation = record.revocation { status += " (\(revocation.reason.name))" }
-            let identity = record.spiffeID ?? ([record.subject] + record.subjectAlternativeNames.filter { !$0.hasPrefix("URI:") }).joined(separator: " ")
+            let identity =
+                record.spiffeID
+                ?? ([record.subject] + record.subjectAlternativeNames.filter { !$0.hasPrefix("URI:") }).joined(
+                    separator: " ")
             rows.append([record.serial, record.profile, status, CommonOptions.format(record.notAfter), identity])
         }
         let widths = (0..<header.count - 1).map { column in rows.map { $0[column].count }.max() ?? 0 }
         for row in rows {
             var line = ""
             for (column, cell) in row.enumerated() {
-                line += column < widths.count ? cell.padding(toLength: widths[column] + 2, withPad: " ", startingAt: 0) : cell
+                line +=
+                    column < widths.count
+                    ? cell.padding(toLength: widths[column] + 2, withPad: " ", startingAt: 0) : cell
             }
             Console.out(line)
         }
@@ -90,7 +102,10 @@ struct CAListCommand: Command {
             let revokedAt: String?
             let revocationReason: String?
         }
-        struct CRL: Encodable { let number: UInt64; let nextUpdate: String }
+        struct CRL: Encodable {
+            let number: UInt64
+            let nextUpdate: String
+        }
         let rootNotAfter, intermediateNotAfter: String
         let latestCRL: CRL?
         let latestRootCRL: CRL?
@@ -99,7 +114,9 @@ struct CAListCommand: Command {
     }
 
     func printJSON(_ report: InventoryReport, now: Date) throws {
-        let crl = { (record: CRLRecord?) in record.map { JSONReport.CRL(number: $0.number, nextUpdate: CommonOptions.format($0.nextUpdate)) } }
+        let crl = { (record: CRLRecord?) in
+            record.map { JSONReport.CRL(number: $0.number, nextUpdate: CommonOptions.format($0.nextUpdate)) }
+        }
         let json = JSONReport(
             rootNotAfter: CommonOptions.format(report.rootNotAfter),
             intermediateNotAfter: CommonOptions.format(report.intermediateNotAfter),

@@ -39,7 +39,8 @@ struct CAProfilesCommand: Command {
         for profile in profiles {
             Console.out("\(profile.name.padding(toLength: 10, withPad: " ", startingAt: 0)) \(profile.summary)")
             Console.out(
-                "           EKU \(profile.extendedKeyUsage.joined(separator: "+")); names \(profile.allowedNames.map(\.rawValue).joined(separator: ",")); default \(CommonOptions.describe(profile.defaultLifetime)), max \(CommonOptions.describe(profile.maximumLifetime))\(profile.expiryJitter > 0 ? ", expiry jitter \(Int(profile.expiryJitter * 100))%" : "")")
+                "           EKU \(profile.extendedKeyUsage.joined(separator: "+")); names \(profile.allowedNames.map(\.rawValue).joined(separator: ",")); default \(CommonOptions.describe(profile.defaultLifetime)), max \(CommonOptions.describe(profile.maximumLifetime))\(profile.expiryJitter > 0 ? ", expiry jitter \(Int(profile.expiryJitter * 100))%" : "")"
+            )
         }
         return .success
     }

@@ -15,7 +15,8 @@ struct CARevokeCommand: Command {
     static let arguments: [ArgumentSpec] = [
         ArgumentSpecs.directory,
         .option(long: "serial", valueName: "HEX", help: "Serial number (hex; colons allowed)."),
-        .option(long: "cert", valueName: "FILE", help: "The certificate to revoke (PEM; the first certificate is used)."),
+        .option(
+            long: "cert", valueName: "FILE", help: "The certificate to revoke (PEM; the first certificate is used)."),
         .option(long: "reason", valueName: "REASON", help: "RFC 5280 reason.", defaultValue: "unspecified"),
     ]
 
@@ -31,7 +32,8 @@ struct CARevokeCommand: Command {
         let reasonName = try parsed.requiredString("reason")
         guard let reason = RevocationReason(name: reasonName) else {
             throw UsageError(
-                "--reason: unknown reason '\(reasonName.prefix(40))'; use one of \(RevocationReason.all.map(\.name).joined(separator: ", "))")
+                "--reason: unknown reason '\(reasonName.prefix(40))'; use one of \(RevocationReason.all.map(\.name).joined(separator: ", "))"
+            )
         }
         self.reason = reason
     }
@@ -50,7 +52,9 @@ struct CARevokeCommand: Command {
             guard certificate.issuer == authority.intermediate.subject,
                 certificate.authorityKeyIdentifier == authority.intermediate.subjectKeyIdentifier
             else {
-                throw CAError(.badConfiguration, "\(certificateFile) was not issued by this CA's intermediate (\(authority.intermediate.subject))")
+                throw CAError(
+                    .badConfiguration,
+                    "\(certificateFile) was not issued by this CA's intermediate (\(authority.intermediate.subject))")
             }
         }
         let record = try authority.revoke(serial: target, reason: reason)

@@ -17,7 +17,9 @@ struct CARootKeyExportCommand: Command {
         abstract: "Copy the encrypted root key to FILE (checks the passphrase opens it; never overwrites).")
     static let arguments: [ArgumentSpec] = [
         ArgumentSpecs.directory,
-        .option(long: "out", valueName: "FILE", help: "Where to write the copy (e.g. on removable media).", isRequired: true),
+        .option(
+            long: "out", valueName: "FILE", help: "Where to write the copy (e.g. on removable media).", isRequired: true
+        ),
         ArgumentSpecs.passphraseFile,
     ]
     let directory: String
@@ -34,7 +36,9 @@ struct CARootKeyExportCommand: Command {
         let authority = try CertificateAuthority.open(directory: CADirectory(path: directory))
         try authority.exportRootKey(to: out, passphrase: Passphrase.read(file: passphraseFile, purpose: "root key"))
         Console.out("exported the encrypted root key to \(out)")
-        Console.out("remove it from the CA directory with: symbolon ca root-key remove --dir \(directory) --exported-copy \(out)")
+        Console.out(
+            "remove it from the CA directory with: symbolon ca root-key remove --dir \(directory) --exported-copy \(out)"
+        )
         return .success
     }
 }

@@ -37,7 +37,8 @@ struct CertInspectCommand: Command {
                 for block in try PEMBlock.parseAll(String(decoding: data, as: UTF8.self)) {
                     switch block.label {
                     case "CERTIFICATE", "TRUSTED CERTIFICATE": certificates.append(try Certificate(der: block.der))
-                    case "CERTIFICATE REQUEST", "NEW CERTIFICATE REQUEST": requests.append(try CertificateSigningRequest(der: block.der))
+                    case "CERTIFICATE REQUEST", "NEW CERTIFICATE REQUEST":
+                        requests.append(try CertificateSigningRequest(der: block.der))
                     case "X509 CRL": crls.append(try CertificateRevocationList(der: block.der))
                     default: Console.note("skipping a \(block.label) block")
                     }
@@ -65,20 +66,28 @@ struct CertInspectCommand: Command {
             Console.out("  Subject:     \(request.subject)")
             Console.out("  Names:       \(request.subjectAlternativeNames.map(\.description).joined(separator: ", "))")
             Console.out("  Key:         \(request.publicKey) (SPKI pin \(request.publicKey.spkiSHA256Pin))")
-            Console.out("  Signature:   \(request.isSignatureValid ? "valid (the requester holds the key)" : "INVALID: does not verify with its own key")")
+            Console.out(
+                "  Signature:   \(request.isSignatureValid ? "valid (the requester holds the key)" : "INVALID: does not verify with its own key")"
+            )
             Console.out("")
         }
         for crl in crls {
             Console.out("CRL #\(crl.number.map(String.init) ?? "-") by \(crl.issuer)")
             Console.out("  This update: \(CommonOptions.format(crl.thisUpdate))")
-            Console.out("  Next update: \(crl.nextUpdate.map { "\(CommonOptions.format($0)) (\(CommonOptions.relative($0, now: now)))" } ?? "-")")
+            Console.out(
+                "  Next update: \(crl.nextUpdate.map { "\(CommonOptions.format($0)) (\(CommonOptions.relative($0, now: now)))" } ?? "-")"
+            )
             Console.out("  Revoked:     \(crl.entries.count)")
             for entry in crl.entries {
-                let reason = entry.reasonCode.map { code in
-                    ["unspecified", "keyCompromise", "cACompromise", "affiliationChanged", "superseded",
-                        "cessationOfOperation", "certificateHold", "-", "removeFromCRL", "privilegeWithdrawn", "aACompromise"][
-                        min(max(code, 0), 10)]
-                } ?? "unspecified"
+                let reason =
+                    entry.reasonCode.map { code in
+                        [
+                            "unspecified", "keyCompromise", "cACompromise", "affiliationChanged", "superseded",
+                            "cessationOfOperation", "certificateHold", "-", "removeFromCRL", "privilegeWithdrawn",
+                            "aACompromise",
+                        ][
+                            min(max(code, 0), 10)]
+                    } ?? "unspecified"
                 Console.out("    \(entry.serial)  \(CommonOptions.format(entry.revocationDate))  \(reason)")
             }
             Console.out("")
@@ -91,7 +100,8 @@ struct CertInspectCommand: Command {
         func add(_ label: String, _ value: String) {
             lines.append("  " + (label + ":").padding(toLength: 22, withPad: " ", startingAt: 0) + value)
         }
-        let identity = certificate.spiffeID?.description ?? certificate.subject.commonName ?? certificate.subject.description
+        let identity =
+            certificate.spiffeID?.description ?? certificate.subject.commonName ?? certificate.subject.description
         lines.append(certificate.isCA ? "CA certificate: \(identity)" : "Certificate: \(identity)")
         add("Subject", certificate.subject.description)
         add("Issuer", certificate.issuer.description + (certificate.isSelfSigned ? " (self-signed)" : ""))
@@ -104,19 +114,29 @@ struct CertInspectCommand: Command {
         let left = certificate.notAfter.timeIntervalSince(now)
         add(
             "Not after",
-            "\(CommonOptions.format(certificate.notAfter)) (\(left >= 0 ? "\(CommonOptions.describe(left)) left" : "EXPIRED \(CommonOptions.describe(-left)) ago"))")
+            "\(CommonOptions.format(certificate.notAfter)) (\(left >= 0 ? "\(CommonOptions.describe(left)) left" : "EXPIRED \(CommonOptions.describe(-left)) ago"))"
+        )
         add("Key", "\(certificate.publicKey)")
         add("Signature", certificate.signatureAlgorithm)
         if let constraints = certificate.basicConstraints {
-            add("Basic constraints", constraints.isCA ? "CA" + (constraints.pathLength.map { ", path length \($0)" } ?? "") : "not a CA")
+            add(
+                "Basic constraints",
+                constraints.isCA ? "CA" + (constraints.pathLength.map { ", path length \($0)" } ?? "") : "not a CA")
         }
         if let usage = certificate.keyUsage { add("Key usage", usage.description) }
-        if let usages = certificate.extendedKeyUsage { add("Extended key usage", usages.map(\.description).joined(separator: ", ")) }
-        if let constraints = certificate.nameConstraints {
-            add("Name constraints", "permitted: " + constraints.permitted.map(\.description).joined(separator: ", ")
-                + (constraints.excluded.isEmpty ? "" : "; excluded: " + constraints.excluded.map(\.description).joined(separator: ", ")))
+        if let usages = certificate.extendedKeyUsage {
+            add("Extended key usage", usages.map(\.description).joined(separator: ", "))
         }
-        if !certificate.crlDistributionPoints.isEmpty { add("CRL", certificate.crlDistributionPoints.joined(separator: ", ")) }
+        if let constraints = certificate.nameConstraints {
+            add(
+                "Name constraints",
+                "permitted: " + constraints.permitted.map(\.description).joined(separator: ", ")
+                    + (constraints.excluded.isEmpty
+                        ? "" : "; excluded: " + constraints.excluded.map(\.description).joined(separator: ", ")))
+        }
+        if !certificate.crlDistributionPoints.isEmpty {
+            add("CRL", certificate.crlDistributionPoints.joined(separator: ", "))
+        }
         if !certificate.ocspURLs.isEmpty { add("OCSP", certificate.ocspURLs.joined(separator: ", ")) }
         if let ski = certificate.subjectKeyIdentifier { add("Subject key id", ski.colonHexString) }
         if let aki = certificate.authorityKeyIdentifier { add("Authority key id", aki.colonHexString) }

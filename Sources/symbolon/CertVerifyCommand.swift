@@ -16,14 +16,21 @@ struct CertVerifyCommand: Command {
             """)
     static let arguments: [ArgumentSpec] = [
         .option(long: "roots", valueName: "FILE", help: "Trusted root certificates (PEM bundle).", isRequired: true),
-        .option(long: "leaf", valueName: "FILE", help: "The certificate to check (a chain file: leaf first).", isRequired: true),
-        .option(long: "intermediates", valueName: "FILE", help: "Untrusted intermediates (PEM bundle).", isRepeating: true),
+        .option(
+            long: "leaf", valueName: "FILE", help: "The certificate to check (a chain file: leaf first).",
+            isRequired: true),
+        .option(
+            long: "intermediates", valueName: "FILE", help: "Untrusted intermediates (PEM bundle).", isRepeating: true),
         .option(long: "crls", valueName: "FILE", help: "CRLs (PEM); enables revocation checking.", isRepeating: true),
-        .option(long: "time", valueName: "RFC3339", help: "Check at this time instead of now, e.g. 2027-01-01T00:00:00Z."),
+        .option(
+            long: "time", valueName: "RFC3339", help: "Check at this time instead of now, e.g. 2027-01-01T00:00:00Z."),
         .option(long: "purpose", valueName: "PURPOSE", help: "client or server (TLS)."),
-        .option(long: "eku", valueName: "NAME", help: "An extended key usage the leaf must list (name or OID).", isRepeating: true),
+        .option(
+            long: "eku", valueName: "NAME", help: "An extended key usage the leaf must list (name or OID).",
+            isRepeating: true),
         .option(long: "dns-name", valueName: "NAME", help: "A DNS name the leaf must match.", isRepeating: true),
-        .option(long: "ip-address", valueName: "ADDRESS", help: "An IP address the leaf must carry.", isRepeating: true),
+        .option(
+            long: "ip-address", valueName: "ADDRESS", help: "An IP address the leaf must carry.", isRepeating: true),
         .option(long: "email", valueName: "ADDRESS", help: "An e-mail address the leaf must carry.", isRepeating: true),
         .option(long: "uri", valueName: "URI", help: "A URI (e.g. SPIFFE ID) the leaf must carry.", isRepeating: true),
         .option(long: "max-depth", valueName: "N", help: "Most intermediates allowed."),
@@ -48,7 +55,8 @@ struct CertVerifyCommand: Command {
         crls = parsed.strings("crls")
         if let text = parsed.string("time") {
             guard let date = Self.parseTime(text) else {
-                throw UsageError("--time expects an RFC 3339 time such as 2027-01-01T00:00:00Z; got '\(text.prefix(40))'")
+                throw UsageError(
+                    "--time expects an RFC 3339 time such as 2027-01-01T00:00:00Z; got '\(text.prefix(40))'")
             }
             time = date
         } else {
@@ -56,7 +64,8 @@ struct CertVerifyCommand: Command {
         }
         purpose = parsed.string("purpose")
         ekus = parsed.strings("eku")
-        names = parsed.strings("dns-name").map { .dns($0) } + parsed.strings("ip-address").map { .ipAddress($0) }
+        names =
+            parsed.strings("dns-name").map { .dns($0) } + parsed.strings("ip-address").map { .ipAddress($0) }
             + parsed.strings("email").map { .email($0) } + parsed.strings("uri").map { .uri($0) }
         maxDepth = try parsed.int("max-depth")
         quiet = parsed.flag("quiet")
@@ -85,7 +94,8 @@ struct CertVerifyCommand: Command {
         for name in ekus {
             guard let usage = ExtendedKeyUsage(name: name) else {
                 throw UnsupportedFeature(
-                    "--eku \(name.prefix(40)) is not a known extended key usage; use serverAuth, clientAuth, codeSigning, emailProtection, timeStamping, OCSPSigning or a dotted OID")
+                    "--eku \(name.prefix(40)) is not a known extended key usage; use serverAuth, clientAuth, codeSigning, emailProtection, timeStamping, OCSPSigning or a dotted OID"
+                )
             }
             policy.requiredExtendedKeyUsages.append(usage)
         }
@@ -100,7 +110,8 @@ struct CertVerifyCommand: Command {
             if !crls.isEmpty {
                 policy.crls = try crls.flatMap { try CertificateRevocationList.load(file: $0) }
             }
-            outcome = ChainVerifier(trustRoots: trust).verify(leaf: presented[0], intermediates: untrusted, policy: policy)
+            outcome = ChainVerifier(trustRoots: trust).verify(
+                leaf: presented[0], intermediates: untrusted, policy: policy)
         } catch let error as X509Error {
             Console.out("rejected: \(error)")
             return .failure
@@ -110,7 +121,8 @@ struct CertVerifyCommand: Command {
             if !quiet {
                 Console.out("accepted: \(chain.count) certificates")
                 for (depth, certificate) in chain.enumerated() {
-                    Console.out("  \(depth): \(certificate.subject) (expires \(CommonOptions.format(certificate.notAfter)))")
+                    Console.out(
+                        "  \(depth): \(certificate.subject) (expires \(CommonOptions.format(certificate.notAfter)))")
                 }
             }
             return .success

@@ -19,7 +19,6 @@ enum Console {
 enum CommonOptions {
     static let defaultDirectory = "./symbolon-data"
 
-
     static func seconds(_ duration: Duration) -> TimeInterval {
         let (seconds, attoseconds) = duration.components
         return TimeInterval(seconds) + TimeInterval(attoseconds) / 1e18

@@ -15,9 +15,13 @@ struct ExportP12Command: Command {
               symbolon export p12 --cert alice.pem --key alice-key.pem --name "Alice Smith" --out alice.p12
             """)
     static let arguments: [ArgumentSpec] = [
-        .option(long: "cert", valueName: "FILE", help: "Certificate chain (leaf first), as `ca issue` writes it.", isRequired: true),
+        .option(
+            long: "cert", valueName: "FILE", help: "Certificate chain (leaf first), as `ca issue` writes it.",
+            isRequired: true),
         .option(long: "key", valueName: "FILE", help: "The certificate's private key (PEM).", isRequired: true),
-        .option(long: "chain", valueName: "FILE", help: "More CA certificates to include (e.g. root.pem).", isRepeating: true),
+        .option(
+            long: "chain", valueName: "FILE", help: "More CA certificates to include (e.g. root.pem).",
+            isRepeating: true),
         .option(long: "name", valueName: "NAME", help: "Friendly name shown by the browser."),
         .option(long: "out", valueName: "FILE", help: "Where to write the bundle.", isRequired: true),
         ArgumentSpecs.passphraseFile,
@@ -52,7 +56,8 @@ struct ExportP12Command: Command {
             throw error.about(file: keyFile)
         }
         guard key.matches(certificates[0].publicKey) else {
-            throw X509Error(.invalidValue, "this key does not belong to the certificate in \(certificateFile)", file: keyFile)
+            throw X509Error(
+                .invalidValue, "this key does not belong to the certificate in \(certificateFile)", file: keyFile)
         }
         let friendlyName = name ?? certificates[0].subject.commonName ?? certificates[0].spiffeID?.description
         let der = try PKCS12Bundle.make(

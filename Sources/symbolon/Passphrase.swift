@@ -12,10 +12,12 @@ enum Passphrase {
     static func read(file: String?, purpose: String) throws -> String {
         if let file {
             let text = try SecureFile.readText(file)
-            let line = text.split(separator: "\n", maxSplits: 1, omittingEmptySubsequences: false).first.map(String.init) ?? ""
+            let line =
+                text.split(separator: "\n", maxSplits: 1, omittingEmptySubsequences: false).first.map(String.init) ?? ""
             let passphrase = line.hasSuffix("\r") ? String(line.dropLast()) : line
             guard !passphrase.isEmpty else {
-                throw UsageError("\(file): the passphrase file is empty; put the \(purpose) passphrase on its first line")
+                throw UsageError(
+                    "\(file): the passphrase file is empty; put the \(purpose) passphrase on its first line")
             }
             return passphrase
         }

@@ -1,19 +1,24 @@
 import Foundation
-import Testing
 import TestSupport
+import Testing
 
 /// Runs a command that must be refused and checks the refusal: the exit code, a message on stderr naming the
 /// problem (every fragment, case-insensitively), no change to the CA directory or its store, and no output files.
 func expectRefusal(
-    _ ca: TestCA, _ arguments: [String], status: Int32 = 1, orStatus alternative: Int32? = nil, mentions fragments: [String],
+    _ ca: TestCA, _ arguments: [String], status: Int32 = 1, orStatus alternative: Int32? = nil,
+    mentions fragments: [String],
     outputs: [String] = [], passphrase: String? = nil, sourceLocation: SourceLocation = #_sourceLocation
 ) throws {
     let before = try StoreSnapshot(of: ca)
     let result = try ca.symbolon(arguments, passphrase: passphrase)
-    #expect(result.status == status || result.status == alternative, "\(arguments): \(result)", sourceLocation: sourceLocation)
+    #expect(
+        result.status == status || result.status == alternative, "\(arguments): \(result)",
+        sourceLocation: sourceLocation)
     let message = result.stderr.lowercased()
     for fragment in fragments {
-        #expect(message.contains(fragment.lowercased()), "stderr must mention \"\(fragment)\": \(result)", sourceLocation: sourceLocation)
+        #expect(
+            message.contains(fragment.lowercased()), "stderr must mention \"\(fragment)\": \(result)",
+            sourceLocation: sourceLocation)
     }
     let after = try StoreSnapshot(of: ca)
     #expect(after == before, "the CA changed:\nbefore: \(before)\nafter:  \(after)", sourceLocation: sourceLocation)
@@ -65,7 +70,9 @@ struct BadInputEndToEndTests {
         }
     }
 
-    static func makeCSR(_ ca: TestCA, name: String, subject: String = "/CN=www.acme.com", san: String = "DNS:www.acme.com") throws
+    static func makeCSR(
+        _ ca: TestCA, name: String, subject: String = "/CN=www.acme.com", san: String = "DNS:www.acme.com"
+    ) throws
         -> String
     {
         let key = ca.file(name + "-key.pem")
@@ -78,7 +85,9 @@ struct BadInputEndToEndTests {
         return csr
     }
 
-    @Test("A malformed PEM CSR is refused with a message naming the file and the PEM problem", arguments: MalformedCSR.allCases)
+    @Test(
+        "A malformed PEM CSR is refused with a message naming the file and the PEM problem",
+        arguments: MalformedCSR.allCases)
     func malformedCSR(_ variant: MalformedCSR) throws {
         let ca = try TestCA(label: "bad-csr")
         let valid = E2E.read(try Self.makeCSR(ca, name: "valid"))
@@ -92,16 +101,20 @@ struct BadInputEndToEndTests {
         case .badBase64: mentions.append("base64")
         }
         try expectRefusal(
-            ca, ["ca", "issue", "--profile", "server", "--csr", file, "--out-cert", out], mentions: mentions, outputs: [out])
+            ca, ["ca", "issue", "--profile", "server", "--csr", file, "--out-cert", out], mentions: mentions,
+            outputs: [out])
     }
 
-    @Test("A CSR whose signature does not verify (one byte of the signature flipped) is refused, and the message says so")
+    @Test(
+        "A CSR whose signature does not verify (one byte of the signature flipped) is refused, and the message says so")
     func csrWithBadSignature() throws {
         let ca = try TestCA(label: "bad-sig")
         let csr = try Self.makeCSR(ca, name: "tampered")
         // Control: the untouched CSR is accepted (in another CA, so this one stays pristine).
         let control = try TestCA(label: "bad-sig-control")
-        let accepted = try control.symbolon(["ca", "issue", "--profile", "server", "--csr", csr, "--out-cert", control.file("ok.pem")])
+        let accepted = try control.symbolon([
+            "ca", "issue", "--profile", "server", "--csr", csr, "--out-cert", control.file("ok.pem"),
+        ])
         try #require(accepted.status == 0, "the untouched CSR must be accepted: \(accepted)")
 
         var der = try #require(E2E.pemBlocks(E2E.read(csr)).first?.der)
@@ -109,7 +122,9 @@ struct BadInputEndToEndTests {
         der[der.count - 5] ^= 0x01
         let tampered = try ca.temp.write("tampered-bad.csr", E2E.pem("CERTIFICATE REQUEST", der))
         let check = try E2E.openssl(["req", "-in", tampered, "-verify", "-noout"])
-        #expect(check.status != 0 || check.output.contains("verify failure"), "openssl must also see a bad signature: \(check)")
+        #expect(
+            check.status != 0 || check.output.contains("verify failure"),
+            "openssl must also see a bad signature: \(check)")
         let out = ca.file("out.pem")
         try expectRefusal(
             ca, ["ca", "issue", "--profile", "server", "--csr", tampered, "--out-cert", out], mentions: ["signature"],
@@ -129,7 +144,9 @@ struct BadInputEndToEndTests {
         let out = ca.file("out.pem")
         // The product copies each CSR URI / e-mail into a single-valued field, so only the last one is checked and
         // certified; the earlier ones vanish without a word.
-        try expectRefusal(ca, ["ca", "issue", "--profile", profile, "--csr", csr, "--out-cert", out], mentions: [mention], outputs: [out])
+        try expectRefusal(
+            ca, ["ca", "issue", "--profile", profile, "--csr", csr, "--out-cert", out], mentions: [mention],
+            outputs: [out])
     }
 
     @Test("A SPIFFE ID outside the trust domain is refused, naming the trust domain")
@@ -139,7 +156,10 @@ struct BadInputEndToEndTests {
         let key = ca.file("out-key.pem")
         try expectRefusal(
             ca,
-            ["ca", "issue", "--profile", "service", "--spiffe-id", "spiffe://evil.example/x", "--out-cert", out, "--out-key", key],
+            [
+                "ca", "issue", "--profile", "service", "--spiffe-id", "spiffe://evil.example/x", "--out-cert", out,
+                "--out-key", key,
+            ],
             mentions: ["trust domain", "acme.internal"], outputs: [out, key])
     }
 
@@ -175,11 +195,14 @@ struct BadInputEndToEndTests {
                 "--out-cert", out, "--out-key", key,
             ], mentions: ["30d", "7d", "maximum"], outputs: [out, key])
         // Control: at the cap it is issued.
-        let ok = try ca.issue("service", ["--spiffe-id", "spiffe://acme.internal/api", "--lifetime", "7d"], as: "at-cap")
+        let ok = try ca.issue(
+            "service", ["--spiffe-id", "spiffe://acme.internal/api", "--lifetime", "7d"], as: "at-cap")
         #expect(E2E.exists(ok.cert))
     }
 
-    @Test("A lifetime too large to print (9223372036854775807s) is refused like any other over-long lifetime, without crashing")
+    @Test(
+        "A lifetime too large to print (9223372036854775807s) is refused like any other over-long lifetime, without crashing"
+    )
     func hugeLifetime() throws {
         let ca = try TestCA(label: "huge-lifetime")
         let out = ca.file("out.pem")
@@ -193,7 +216,9 @@ struct BadInputEndToEndTests {
             ], status: 1, orStatus: 2, mentions: ["lifetime"], outputs: [out, key])
     }
 
-    @Test("--out-cert and --out-key naming the same file in different spellings is refused, so the new private key is never lost")
+    @Test(
+        "--out-cert and --out-key naming the same file in different spellings is refused, so the new private key is never lost"
+    )
     func outputsAliasingTheSameFile() throws {
         let ca = try TestCA(label: "same-file")
         let cert = ca.file("same.pem")
@@ -205,7 +230,9 @@ struct BadInputEndToEndTests {
             orStatus: 1, mentions: ["--out-key", "--out-cert"], outputs: [cert])
     }
 
-    @Test("A CSR with a key weaker than the CA would generate (RSA-1024, DSA-1024) is refused, so every issued leaf passes openssl verify -auth_level 2")
+    @Test(
+        "A CSR with a key weaker than the CA would generate (RSA-1024, DSA-1024) is refused, so every issued leaf passes openssl verify -auth_level 2"
+    )
     func weakCSRKeys() throws {
         let ca = try TestCA(label: "weak-key")
         // The CA itself refuses to generate such keys (--key-type rsa1024: "RSA keys must be 2048 to 4096 bits").
@@ -224,19 +251,25 @@ struct BadInputEndToEndTests {
             try #require(made.status == 0, "\(made)")
         }
         for (name, keyArguments) in [
-            ("rsa1024", ["-newkey", "rsa:1024", "-nodes", "-keyout", ca.file("rsa1024-key.pem")]), ("dsa1024", ["-key", dsaKey]),
+            ("rsa1024", ["-newkey", "rsa:1024", "-nodes", "-keyout", ca.file("rsa1024-key.pem")]),
+            ("dsa1024", ["-key", dsaKey]),
         ] {
             let csr = ca.file(name + ".csr")
             let made = try E2E.openssl(["req", "-new"] + keyArguments + ["-subj", "/CN=www.acme.com", "-out", csr])
             try #require(made.status == 0, "\(made)")
             let out = ca.file(name + ".pem")
             let before = try StoreSnapshot(of: ca)
-            let result = try ca.symbolon(["ca", "issue", "--profile", "server", "--dns", "www.acme.com", "--csr", csr, "--out-cert", out])
+            let result = try ca.symbolon([
+                "ca", "issue", "--profile", "server", "--dns", "www.acme.com", "--csr", csr, "--out-cert", out,
+            ])
             if result.status == 0 {
                 let strict = try E2E.openssl([
-                    "verify", "-auth_level", "2", "-x509_strict", "-CAfile", ca.root, "-untrusted", ca.intermediate, out,
+                    "verify", "-auth_level", "2", "-x509_strict", "-CAfile", ca.root, "-untrusted", ca.intermediate,
+                    out,
                 ])
-                Issue.record("\(name): the CA certified a weak key (openssl -auth_level 2 says: \(strict.output.trimmingCharacters(in: .whitespacesAndNewlines)))")
+                Issue.record(
+                    "\(name): the CA certified a weak key (openssl -auth_level 2 says: \(strict.output.trimmingCharacters(in: .whitespacesAndNewlines)))"
+                )
             } else {
                 #expect(result.status == 1, "\(result)")
                 let after = try StoreSnapshot(of: ca)
@@ -246,7 +279,8 @@ struct BadInputEndToEndTests {
         }
     }
 
-    @Test("A wrong root passphrase is refused by ca crl --issuer root and ca root-key export, saying 'wrong passphrase'")
+    @Test(
+        "A wrong root passphrase is refused by ca crl --issuer root and ca root-key export, saying 'wrong passphrase'")
     func wrongPassphrase() throws {
         let ca = try TestCA(label: "wrong-pass")
         let crl = ca.file("root-crl.pem")
@@ -255,15 +289,18 @@ struct BadInputEndToEndTests {
             passphrase: "not the passphrase")
         let wrongFile = try ca.temp.write("wrong-pass.txt", "still not the passphrase\n")
         try expectRefusal(
-            ca, ["ca", "crl", "--issuer", "root", "--out", crl, "--passphrase-file", wrongFile], mentions: ["wrong passphrase"],
+            ca, ["ca", "crl", "--issuer", "root", "--out", crl, "--passphrase-file", wrongFile],
+            mentions: ["wrong passphrase"],
             outputs: [crl])
         let exported = ca.file("exported-root-key.pem")
         try expectRefusal(
             ca, ["ca", "root-key", "export", "--out", exported], mentions: ["wrong passphrase"], outputs: [exported],
             passphrase: "not the passphrase")
         // Control: the right passphrase works for both.
-        #expect(try ca.symbolon(["ca", "crl", "--issuer", "root", "--out", crl], passphrase: E2E.passphrase).status == 0)
-        #expect(try ca.symbolon(["ca", "root-key", "export", "--out", exported], passphrase: E2E.passphrase).status == 0)
+        #expect(
+            try ca.symbolon(["ca", "crl", "--issuer", "root", "--out", crl], passphrase: E2E.passphrase).status == 0)
+        #expect(
+            try ca.symbolon(["ca", "root-key", "export", "--out", exported], passphrase: E2E.passphrase).status == 0)
     }
 
     @Test("Revoking an unknown serial is refused, naming the serial, and records nothing")
@@ -279,7 +316,8 @@ struct BadInputEndToEndTests {
         let ca = try TestCA(label: "reinit")
         _ = try ca.issue("client", ["--cn", "existing"], as: "existing")
         try expectRefusal(
-            ca, ["ca", "init", "--name", "Evil", "--trust-domain", "evil.example", "--passphrase-file", ca.passphraseFile],
+            ca,
+            ["ca", "init", "--name", "Evil", "--trust-domain", "evil.example", "--passphrase-file", ca.passphraseFile],
             mentions: ["already exists"])
         // Also when only part of a CA is there (the root key alone).
         let partial = TemporaryDirectory("symbolon-e2e-partial")
@@ -287,7 +325,8 @@ struct BadInputEndToEndTests {
         try "-----BEGIN ENCRYPTED PRIVATE KEY-----\nAAAA\n-----END ENCRYPTED PRIVATE KEY-----\n"
             .write(toFile: partial.path + "/ca/root-key.pem", atomically: true, encoding: .utf8)
         let onPartial = try E2E.symbolon(
-            ["ca", "init", "--dir", partial.path + "/ca", "--name", "X", "--trust-domain", "x.internal"], passphrase: E2E.passphrase)
+            ["ca", "init", "--dir", partial.path + "/ca", "--name", "X", "--trust-domain", "x.internal"],
+            passphrase: E2E.passphrase)
         #expect(onPartial.status == 1, "\(onPartial)")
         #expect(try FileManager.default.contentsOfDirectory(atPath: partial.path + "/ca") == ["root-key.pem"])
     }
@@ -307,7 +346,8 @@ struct BadInputEndToEndTests {
         let ca = try TestCA(label: "usage")
         let out = ca.file("out.pem")
         try expectRefusal(
-            ca, ["ca", "issue", "--profile", "client", "--cn", "x", "--out-cert", out], status: 2, mentions: ["--out-key"],
+            ca, ["ca", "issue", "--profile", "client", "--cn", "x", "--out-cert", out], status: 2,
+            mentions: ["--out-key"],
             outputs: [out])
     }
 
@@ -331,7 +371,14 @@ struct BadInputEndToEndTests {
         var results: [(String, ProcessResult)] = []
         do {
             defer { _ = try? ProcessRunner.run("chattr", ["-i", ca.dir] + files) }
-            results.append(("issue", try ca.symbolon(["ca", "issue", "--profile", "client", "--cn", "new", "--out-cert", ca.file("new.pem"), "--out-key", ca.file("new-key.pem")])))
+            results.append(
+                (
+                    "issue",
+                    try ca.symbolon([
+                        "ca", "issue", "--profile", "client", "--cn", "new", "--out-cert", ca.file("new.pem"),
+                        "--out-key", ca.file("new-key.pem"),
+                    ])
+                ))
             results.append(("revoke", try ca.symbolon(["ca", "revoke", "--serial", leaf.serial])))
             results.append(("crl", try ca.symbolon(["ca", "crl", "--out", ca.file("crl.pem")])))
             // Reading still works.
@@ -348,7 +395,8 @@ struct BadInputEndToEndTests {
     }
 
     static let setprivWorks: Bool = {
-        (try? ProcessRunner.run("setpriv", ["--reuid=nobody", "--regid=nogroup", "--clear-groups", "/bin/true"]).status) == 0
+        (try? ProcessRunner.run("setpriv", ["--reuid=nobody", "--regid=nogroup", "--clear-groups", "/bin/true"]).status)
+            == 0
             && geteuid() == 0
     }()
 
@@ -367,13 +415,17 @@ struct BadInputEndToEndTests {
         try #require(prepared.status == 0, "\(prepared)")
         func asNobody(_ arguments: [String]) throws -> ProcessResult {
             try ProcessRunner.run(
-                "setpriv", ["--reuid=nobody", "--regid=nogroup", "--clear-groups", ProcessRunner.symbolonPath] + arguments + ["--dir", ca.dir])
+                "setpriv",
+                ["--reuid=nobody", "--regid=nogroup", "--clear-groups", ProcessRunner.symbolonPath] + arguments + [
+                    "--dir", ca.dir,
+                ])
         }
         // The intermediate key stays readable by nobody: listing works, so the refusals below are about writing.
         let list = try asNobody(["ca", "list"])
         #expect(list.status == 0 && list.stdout.contains(leaf.serial), "\(list)")
         let issue = try asNobody([
-            "ca", "issue", "--profile", "client", "--cn", "new", "--out-cert", outputs + "/new.pem", "--out-key", outputs + "/new-key.pem",
+            "ca", "issue", "--profile", "client", "--cn", "new", "--out-cert", outputs + "/new.pem", "--out-key",
+            outputs + "/new-key.pem",
         ])
         let revoke = try asNobody(["ca", "revoke", "--serial", leaf.serial])
         for (what, result) in [("issue", issue), ("revoke", revoke)] {
@@ -455,24 +507,58 @@ struct HostileCase: Sendable, CustomTestStringConvertible {
     var testDescription: String { name }
 
     static let all: [HostileCase] = [
-        HostileCase(name: "chain of 110 intermediates", roots: "deep-root.pem", leaf: "deep-leaf.pem", intermediates: ["deep-intermediates.pem"], expected: 1),
-        HostileCase(name: "loop of two cross-signed CAs", roots: "deep-root.pem", leaf: "loop-leaf.pem", intermediates: ["loop.pem"], expected: 1),
-        HostileCase(name: "loop CAs given as the leaf's chain", roots: "deep-root.pem", leaf: "a-by-b.pem", intermediates: ["loop.pem", "loop.pem"], expected: 1),
-        HostileCase(name: "huge subject (600 OUs) under a trusted root", roots: "deep-root.pem", leaf: "huge-leaf.pem", intermediates: [], expected: nil),
-        HostileCase(name: "huge subject, self-signed, as its own root", roots: "huge-self.pem", leaf: "huge-self.pem", intermediates: [], expected: nil),
-        HostileCase(name: "huge subject as the trusted root", roots: "huge-self.pem", leaf: "deep-leaf.pem", intermediates: ["deep-intermediates.pem"], expected: 1),
-        HostileCase(name: "5 MB of unarmoured base64 as the leaf", roots: "deep-root.pem", leaf: "garbage.txt", intermediates: [], expected: 1),
-        HostileCase(name: "5 MB of garbage in CERTIFICATE armour as the leaf", roots: "deep-root.pem", leaf: "garbage.pem", intermediates: [], expected: 1),
-        HostileCase(name: "5 MB of garbage as the roots", roots: "garbage.pem", leaf: "shallow-leaf.pem", intermediates: ["deep-intermediates.pem"], expected: 1),
-        HostileCase(name: "5 MB of garbage as intermediates", roots: "deep-root.pem", leaf: "shallow-leaf.pem", intermediates: ["garbage.pem"], expected: 1),
-        HostileCase(name: "random binary as the leaf", roots: "deep-root.pem", leaf: "random.bin", intermediates: [], expected: 1),
-        HostileCase(name: "random binary as the roots", roots: "random.bin", leaf: "shallow-leaf.pem", intermediates: [], expected: 1),
-        HostileCase(name: "empty file as the leaf", roots: "deep-root.pem", leaf: "empty.pem", intermediates: [], expected: 1),
-        HostileCase(name: "empty file as the roots", roots: "empty.pem", leaf: "shallow-leaf.pem", intermediates: [], expected: 1),
-        HostileCase(name: "a directory as the leaf", roots: "deep-root.pem", leaf: "a-directory", intermediates: [], expected: 1),
-        HostileCase(name: "a directory as the roots", roots: "a-directory", leaf: "shallow-leaf.pem", intermediates: [], expected: 1),
-        HostileCase(name: "/dev/zero as the leaf", roots: "deep-root.pem", leaf: "/dev/zero", intermediates: [], expected: 1),
-        HostileCase(name: "a missing file as the leaf", roots: "deep-root.pem", leaf: "does-not-exist.pem", intermediates: [], expected: 1),
+        HostileCase(
+            name: "chain of 110 intermediates", roots: "deep-root.pem", leaf: "deep-leaf.pem",
+            intermediates: ["deep-intermediates.pem"], expected: 1),
+        HostileCase(
+            name: "loop of two cross-signed CAs", roots: "deep-root.pem", leaf: "loop-leaf.pem",
+            intermediates: ["loop.pem"], expected: 1),
+        HostileCase(
+            name: "loop CAs given as the leaf's chain", roots: "deep-root.pem", leaf: "a-by-b.pem",
+            intermediates: ["loop.pem", "loop.pem"], expected: 1),
+        HostileCase(
+            name: "huge subject (600 OUs) under a trusted root", roots: "deep-root.pem", leaf: "huge-leaf.pem",
+            intermediates: [], expected: nil),
+        HostileCase(
+            name: "huge subject, self-signed, as its own root", roots: "huge-self.pem", leaf: "huge-self.pem",
+            intermediates: [], expected: nil),
+        HostileCase(
+            name: "huge subject as the trusted root", roots: "huge-self.pem", leaf: "deep-leaf.pem",
+            intermediates: ["deep-intermediates.pem"], expected: 1),
+        HostileCase(
+            name: "5 MB of unarmoured base64 as the leaf", roots: "deep-root.pem", leaf: "garbage.txt",
+            intermediates: [], expected: 1),
+        HostileCase(
+            name: "5 MB of garbage in CERTIFICATE armour as the leaf", roots: "deep-root.pem", leaf: "garbage.pem",
+            intermediates: [], expected: 1),
+        HostileCase(
+            name: "5 MB of garbage as the roots", roots: "garbage.pem", leaf: "shallow-leaf.pem",
+            intermediates: ["deep-intermediates.pem"], expected: 1),
+        HostileCase(
+            name: "5 MB of garbage as intermediates", roots: "deep-root.pem", leaf: "shallow-leaf.pem",
+            intermediates: ["garbage.pem"], expected: 1),
+        HostileCase(
+            name: "random binary as the leaf", roots: "deep-root.pem", leaf: "random.bin", intermediates: [],
+            expected: 1),
+        HostileCase(
+            name: "random binary as the roots", roots: "random.bin", leaf: "shallow-leaf.pem", intermediates: [],
+            expected: 1),
+        HostileCase(
+            name: "empty file as the leaf", roots: "deep-root.pem", leaf: "empty.pem", intermediates: [], expected: 1),
+        HostileCase(
+            name: "empty file as the roots", roots: "empty.pem", leaf: "shallow-leaf.pem", intermediates: [],
+            expected: 1),
+        HostileCase(
+            name: "a directory as the leaf", roots: "deep-root.pem", leaf: "a-directory", intermediates: [], expected: 1
+        ),
+        HostileCase(
+            name: "a directory as the roots", roots: "a-directory", leaf: "shallow-leaf.pem", intermediates: [],
+            expected: 1),
+        HostileCase(
+            name: "/dev/zero as the leaf", roots: "deep-root.pem", leaf: "/dev/zero", intermediates: [], expected: 1),
+        HostileCase(
+            name: "a missing file as the leaf", roots: "deep-root.pem", leaf: "does-not-exist.pem", intermediates: [],
+            expected: 1),
     ]
 }
 
@@ -484,7 +570,8 @@ struct HostileInputEndToEndTests {
     func controlChainIsValid() throws {
         let f = try Self.shared.get()
         let symbolon = try E2E.symbolon([
-            "cert", "verify", "--roots", f.path + "/deep-root.pem", "--leaf", f.path + "/shallow-leaf.pem", "--intermediates",
+            "cert", "verify", "--roots", f.path + "/deep-root.pem", "--leaf", f.path + "/shallow-leaf.pem",
+            "--intermediates",
             f.path + "/deep-intermediates.pem",
         ])
         #expect(symbolon.status == 0, "\(symbolon)")
@@ -495,7 +582,8 @@ struct HostileInputEndToEndTests {
         #expect(openssl.status == 0, "\(openssl)")
     }
 
-    @Test("cert verify exits 0 or 1 with a verdict, within the time limit, never by a signal", arguments: HostileCase.all)
+    @Test(
+        "cert verify exits 0 or 1 with a verdict, within the time limit, never by a signal", arguments: HostileCase.all)
     func verifyHostile(_ hostile: HostileCase) throws {
         let f = try Self.shared.get()
         func path(_ name: String) -> String { name.hasPrefix("/") ? name : f.path + "/" + name }
@@ -506,17 +594,24 @@ struct HostileInputEndToEndTests {
         #expect(result.status == 0 || result.status == 1, "crashed, hung or misbehaved: \(result)")
         if let expected = hostile.expected { #expect(result.status == expected, "\(result)") }
         if result.status == 0 { #expect(result.stdout.hasPrefix("accepted"), "\(result)") }
-        if result.status == 1 { #expect(result.stdout.hasPrefix("rejected"), "a rejection must give a reason: \(result)") }
+        if result.status == 1 {
+            #expect(result.stdout.hasPrefix("rejected"), "a rejection must give a reason: \(result)")
+        }
     }
 
-    @Test("cert verify with an out-of-range --max-depth is a usage error or a verdict, never a crash", arguments: ["2147483648", "3000000000", "9223372036854775807"])
+    @Test(
+        "cert verify with an out-of-range --max-depth is a usage error or a verdict, never a crash",
+        arguments: ["2147483648", "3000000000", "9223372036854775807"])
     func hugeMaxDepth(_ depth: String) throws {
         let f = try Self.shared.get()
         let result = try E2E.symbolon([
-            "cert", "verify", "--roots", f.path + "/deep-root.pem", "--leaf", f.path + "/shallow-leaf.pem", "--intermediates",
+            "cert", "verify", "--roots", f.path + "/deep-root.pem", "--leaf", f.path + "/shallow-leaf.pem",
+            "--intermediates",
             f.path + "/deep-intermediates.pem", "--max-depth", depth,
         ])
-        #expect([0, 1, 2].contains(result.status), "--max-depth \(depth) crashed: exit \(result.status)\n\(result.stderr.prefix(600))")
+        #expect(
+            [0, 1, 2].contains(result.status),
+            "--max-depth \(depth) crashed: exit \(result.status)\n\(result.stderr.prefix(600))")
         switch result.status {
         case 0: #expect(result.stdout.hasPrefix("accepted"), "\(result)")
         case 1: #expect(result.stdout.hasPrefix("rejected"), "\(result)")
@@ -529,12 +624,14 @@ struct HostileInputEndToEndTests {
     func deepChainReason() throws {
         let f = try Self.shared.get()
         let result = try E2E.symbolon([
-            "cert", "verify", "--roots", f.path + "/deep-root.pem", "--leaf", f.path + "/deep-leaf.pem", "--intermediates",
+            "cert", "verify", "--roots", f.path + "/deep-root.pem", "--leaf", f.path + "/deep-leaf.pem",
+            "--intermediates",
             f.path + "/deep-intermediates.pem",
         ])
         #expect(result.status == 1 && result.stdout.contains("too long"), "\(result)")
         let openssl = try E2E.openssl([
-            "verify", "-CAfile", f.path + "/deep-root.pem", "-untrusted", f.path + "/deep-intermediates.pem", f.path + "/deep-leaf.pem",
+            "verify", "-CAfile", f.path + "/deep-root.pem", "-untrusted", f.path + "/deep-intermediates.pem",
+            f.path + "/deep-leaf.pem",
         ])
         #expect(openssl.status != 0 && openssl.output.contains("chain too long"), "\(openssl)")
     }
@@ -542,7 +639,8 @@ struct HostileInputEndToEndTests {
     @Test(
         "cert inspect summarises the hostile certificates and refuses the garbage (exit 1 with a message), never dying by a signal",
         arguments: [
-            ("deep-intermediates.pem", 0), ("loop.pem", 0), ("huge-leaf.pem", 0), ("huge-self.pem", 0), ("garbage.txt", 1),
+            ("deep-intermediates.pem", 0), ("loop.pem", 0), ("huge-leaf.pem", 0), ("huge-self.pem", 0),
+            ("garbage.txt", 1),
             ("garbage.pem", 1), ("random.bin", 1), ("empty.pem", 1), ("a-directory", 1), ("/dev/zero", 1),
         ] as [(String, Int32)])
     func inspectHostile(_ file: String, _ expected: Int32) throws {

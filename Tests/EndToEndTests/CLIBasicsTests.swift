@@ -1,6 +1,6 @@
 import Foundation
-import Testing
 import TestSupport
+import Testing
 
 /// A command path and what its help must list.
 struct HelpCase: Sendable, CustomTestStringConvertible {
@@ -11,11 +11,23 @@ struct HelpCase: Sendable, CustomTestStringConvertible {
     static let all: [HelpCase] = [
         HelpCase(path: [], lists: ["ca", "cert", "export", "version"]),
         HelpCase(path: ["ca"], lists: ["init", "issue", "revoke", "crl", "list", "audit", "profiles", "root-key"]),
-        HelpCase(path: ["ca", "init"], lists: ["--dir", "--name", "--trust-domain", "--dns-constraint", "--crl-url", "--ocsp-url", "--key-type", "--passphrase-file"]),
-        HelpCase(path: ["ca", "issue"], lists: ["--dir", "--profile", "--spiffe-id", "--dns", "--ip", "--email", "--cn", "--device-serial", "--csr", "--key-type", "--lifetime", "--out-cert", "--out-key"]),
+        HelpCase(
+            path: ["ca", "init"],
+            lists: [
+                "--dir", "--name", "--trust-domain", "--dns-constraint", "--crl-url", "--ocsp-url", "--key-type",
+                "--passphrase-file",
+            ]),
+        HelpCase(
+            path: ["ca", "issue"],
+            lists: [
+                "--dir", "--profile", "--spiffe-id", "--dns", "--ip", "--email", "--cn", "--device-serial", "--csr",
+                "--key-type", "--lifetime", "--out-cert", "--out-key",
+            ]),
         HelpCase(path: ["ca", "revoke"], lists: ["--dir", "--serial", "--cert", "--reason"]),
         HelpCase(path: ["ca", "crl"], lists: ["--dir", "--out", "--issuer", "--root-key", "--passphrase-file"]),
-        HelpCase(path: ["ca", "list"], lists: ["--dir", "--expiring-within", "--revoked", "--profile", "--spiffe-id", "--format"]),
+        HelpCase(
+            path: ["ca", "list"],
+            lists: ["--dir", "--expiring-within", "--revoked", "--profile", "--spiffe-id", "--format"]),
         HelpCase(path: ["ca", "audit"], lists: ["--dir", "--limit", "--format"]),
         HelpCase(path: ["ca", "profiles"], lists: ["--dir", "--format"]),
         HelpCase(path: ["ca", "root-key"], lists: ["export", "remove"]),
@@ -23,9 +35,15 @@ struct HelpCase: Sendable, CustomTestStringConvertible {
         HelpCase(path: ["ca", "root-key", "remove"], lists: ["--dir", "--exported-copy", "--passphrase-file"]),
         HelpCase(path: ["cert"], lists: ["inspect", "verify"]),
         HelpCase(path: ["cert", "inspect"], lists: ["<FILE>", "--format"]),
-        HelpCase(path: ["cert", "verify"], lists: ["--roots", "--leaf", "--intermediates", "--crls", "--time", "--purpose", "--eku", "--dns-name", "--ip-address", "--email", "--uri", "--max-depth", "--quiet"]),
+        HelpCase(
+            path: ["cert", "verify"],
+            lists: [
+                "--roots", "--leaf", "--intermediates", "--crls", "--time", "--purpose", "--eku", "--dns-name",
+                "--ip-address", "--email", "--uri", "--max-depth", "--quiet",
+            ]),
         HelpCase(path: ["export"], lists: ["p12"]),
-        HelpCase(path: ["export", "p12"], lists: ["--cert", "--key", "--chain", "--name", "--out", "--passphrase-file"]),
+        HelpCase(
+            path: ["export", "p12"], lists: ["--cert", "--key", "--chain", "--name", "--out", "--passphrase-file"]),
         HelpCase(path: ["version"], lists: ["--help"]),
     ]
 }
@@ -37,8 +55,12 @@ struct CLIBasicsTests {
         for flag in ["--help", "-h"] {
             let result = try E2E.symbolon(command.path + [flag])
             #expect(result.status == 0, "\(result)")
-            #expect(result.stdout.contains("USAGE: " + (["symbolon"] + command.path).joined(separator: " ")), "\(result.stdout)")
-            for item in command.lists { #expect(result.stdout.contains(item), "help must list \(item):\n\(result.stdout)") }
+            #expect(
+                result.stdout.contains("USAGE: " + (["symbolon"] + command.path).joined(separator: " ")),
+                "\(result.stdout)")
+            for item in command.lists {
+                #expect(result.stdout.contains(item), "help must list \(item):\n\(result.stdout)")
+            }
             #expect(result.stderr.isEmpty, "\(result.stderr)")
         }
         // `symbolon help <path>` prints the same.
@@ -47,9 +69,11 @@ struct CLIBasicsTests {
         #expect(viaHelp.stdout == (try E2E.symbolon(command.path + ["--help"])).stdout)
     }
 
-    @Test("Unknown commands, subcommands and options are usage errors (exit 2) that name the culprit", arguments: [
-        ["frobnicate"], ["ca", "frobnicate"], ["cert", "verfy"], ["ca", "list", "--frobnicate"], ["ca", "issue"],
-    ])
+    @Test(
+        "Unknown commands, subcommands and options are usage errors (exit 2) that name the culprit",
+        arguments: [
+            ["frobnicate"], ["ca", "frobnicate"], ["cert", "verfy"], ["ca", "list", "--frobnicate"], ["ca", "issue"],
+        ])
     func usageErrors(_ arguments: [String]) throws {
         let result = try E2E.symbolon(arguments)
         #expect(result.status == 2, "\(result)")
@@ -82,7 +106,9 @@ struct CLIBasicsTests {
         #expect(Set(parsed.compactMap { $0["name"] as? String }) == ["service", "server", "client", "user", "device"])
     }
 
-    @Test("ca list --expiring-within 72h exits 4 and raises an alert for a 24h service certificate, not for a 90d user certificate")
+    @Test(
+        "ca list --expiring-within 72h exits 4 and raises an alert for a 24h service certificate, not for a 90d user certificate"
+    )
     func expiringServiceCertificate() throws {
         let ca = try TestCA(label: "expiring")
         let service = try ca.issue("service", ["--spiffe-id", "spiffe://acme.internal/short"], as: "service")
@@ -102,7 +128,9 @@ struct CLIBasicsTests {
         #expect(table.stderr.contains("ALERT") && table.stderr.contains(service.serial), "\(table)")
     }
 
-    @Test("ca list --expiring-within 1h exits 0 with a published CRL and only a 90d user certificate, and 4 before any CRL")
+    @Test(
+        "ca list --expiring-within 1h exits 0 with a published CRL and only a 90d user certificate, and 4 before any CRL"
+    )
     func nothingExpiring() throws {
         let ca = try TestCA(label: "not-expiring")
         _ = try ca.issue("user", ["--cn", "Alice", "--email", "alice@acme.com"], as: "user")
@@ -128,7 +156,8 @@ struct CLIBasicsTests {
         #expect(result.status == 0, "\(result)")
         let json = try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any])
         let entries = try #require(json["certificates"] as? [[String: Any]])
-        let bySerial = Dictionary(uniqueKeysWithValues: entries.compactMap { e in (e["serial"] as? String).map { ($0, e) } })
+        let bySerial = Dictionary(
+            uniqueKeysWithValues: entries.compactMap { e in (e["serial"] as? String).map { ($0, e) } })
         #expect(Set(bySerial.keys) == [service.serial, server.serial])
         #expect(bySerial[service.serial]?["spiffeID"] as? String == "spiffe://acme.internal/api")
         #expect(bySerial[service.serial]?["status"] as? String == "valid")
@@ -143,7 +172,9 @@ struct CLIBasicsTests {
         #expect(json["rootNotAfter"] is String && json["intermediateNotAfter"] is String)
         // Filters.
         let revoked = try ca.symbolon(["ca", "list", "--revoked", "--format", "json"])
-        let revokedEntries = (try JSONSerialization.jsonObject(with: Data(revoked.stdout.utf8)) as? [String: Any])?["certificates"] as? [[String: Any]]
+        let revokedEntries =
+            (try JSONSerialization.jsonObject(with: Data(revoked.stdout.utf8)) as? [String: Any])?["certificates"]
+            as? [[String: Any]]
         #expect(revokedEntries?.compactMap { $0["serial"] as? String } == [server.serial])
     }
 
@@ -158,7 +189,10 @@ struct CLIBasicsTests {
         let events = json.stdout.split(separator: "\n").compactMap {
             try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any]
         }
-        #expect(events.compactMap { $0["action"] as? String } == ["ca.init", "certificate.issue", "certificate.revoke", "crl.publish"])
+        #expect(
+            events.compactMap { $0["action"] as? String } == [
+                "ca.init", "certificate.issue", "certificate.revoke", "crl.publish",
+            ])
         #expect(events.dropFirst().prefix(2).allSatisfy { $0["serial"] as? String == leaf.serial }, "\(events)")
         // The text form, in the same order.
         let text = try ca.symbolon(["ca", "audit"])
@@ -172,7 +206,9 @@ struct CLIBasicsTests {
     @Test("cert inspect shows the SPIFFE ID, the SANs and the same SHA-256 fingerprint as openssl")
     func inspect() throws {
         let ca = try TestCA(label: "inspect")
-        let service = try ca.issue("service", ["--spiffe-id", "spiffe://acme.internal/ns/web", "--dns", "web.acme.com", "--ip", "10.9.8.7"], as: "web")
+        let service = try ca.issue(
+            "service", ["--spiffe-id", "spiffe://acme.internal/ns/web", "--dns", "web.acme.com", "--ip", "10.9.8.7"],
+            as: "web")
         let result = try E2E.symbolon(["cert", "inspect", service.cert])
         #expect(result.status == 0, "\(result)")
         let fingerprint = try E2E.openssl(["x509", "-in", service.cert, "-noout", "-fingerprint", "-sha256"]).stdout
@@ -191,10 +227,14 @@ struct CLIBasicsTests {
         #expect(value("SHA-256 fingerprint") == fingerprint, "\(result.stdout)")
         #expect(value("Serial") == service.serial)
         // The chain file holds two certificates; the second is the intermediate.
-        #expect(result.stdout.contains("Certificate 2 of 2") && result.stdout.contains("CA certificate: Acme Intermediate CA"))
+        #expect(
+            result.stdout.contains("Certificate 2 of 2")
+                && result.stdout.contains("CA certificate: Acme Intermediate CA"))
     }
 
-    @Test("Offline root: root-key export + remove deletes root-key.pem; then ca crl --issuer root needs --root-key and works with it")
+    @Test(
+        "Offline root: root-key export + remove deletes root-key.pem; then ca crl --issuer root needs --root-key and works with it"
+    )
     func offlineRoot() throws {
         let ca = try TestCA(label: "offline-root")
         let copy = ca.file("offline-root-key.pem")
@@ -206,7 +246,8 @@ struct CLIBasicsTests {
         let again = try ca.symbolon(["ca", "root-key", "export", "--out", copy], passphrase: E2E.passphrase)
         #expect(again.status == 1, "\(again)")
 
-        let removed = try ca.symbolon(["ca", "root-key", "remove", "--exported-copy", copy], passphrase: E2E.passphrase)
+        let removed = try ca.symbolon(
+            ["ca", "root-key", "remove", "--exported-copy", copy], passphrase: E2E.passphrase)
         #expect(removed.status == 0, "\(removed)")
         #expect(!E2E.exists(ca.rootKey))
         #expect(E2E.exists(copy))
@@ -217,7 +258,8 @@ struct CLIBasicsTests {
         #expect(refused.stderr.contains("--root-key"), "\(refused)")
         #expect(!E2E.exists(out))
 
-        let published = try ca.symbolon(["ca", "crl", "--issuer", "root", "--root-key", copy, "--out", out], passphrase: E2E.passphrase)
+        let published = try ca.symbolon(
+            ["ca", "crl", "--issuer", "root", "--root-key", copy, "--out", out], passphrase: E2E.passphrase)
         #expect(published.status == 0, "\(published)")
         let verified = try E2E.openssl(["crl", "-in", out, "-CAfile", ca.root, "-noout"])
         #expect(verified.output.contains("verify OK"), "\(verified)")
@@ -229,7 +271,8 @@ struct CLIBasicsTests {
     func removeWithWrongCopy() throws {
         let ca = try TestCA(label: "remove-wrong")
         let other = try TestCA(label: "remove-other")
-        let result = try ca.symbolon(["ca", "root-key", "remove", "--exported-copy", other.rootKey], passphrase: E2E.passphrase)
+        let result = try ca.symbolon(
+            ["ca", "root-key", "remove", "--exported-copy", other.rootKey], passphrase: E2E.passphrase)
         #expect(result.status == 1, "\(result)")
         #expect(E2E.exists(ca.rootKey))
     }

@@ -1,12 +1,14 @@
 import Foundation
-import Testing
 import TestSupport
+import Testing
 
 @Suite("Concurrency: separate processes issuing from one CA at once")
 struct ConcurrencyEndToEndTests {
     static let perProcess = 200
 
-    @Test("Two processes issuing 200 certificates each at the same time yield 400 distinct serials, all listed by ca list")
+    @Test(
+        "Two processes issuing 200 certificates each at the same time yield 400 distinct serials, all listed by ca list"
+    )
     func parallelIssuance() throws {
         let ca = try TestCA(label: "concurrency")
         let output = ca.file("issued")
@@ -75,9 +77,12 @@ struct ConcurrencyEndToEndTests {
         #expect(entries.count == 2 * Self.perProcess)
         let listed = Set(entries.compactMap { $0["serial"] as? String })
         #expect(listed.count == 2 * Self.perProcess)
-        #expect(Set(serials).subtracting(listed).isEmpty, "serials in files but not in ca list: \(Set(serials).subtracting(listed).prefix(5))")
+        #expect(
+            Set(serials).subtracting(listed).isEmpty,
+            "serials in files but not in ca list: \(Set(serials).subtracting(listed).prefix(5))")
         #expect(try ca.sql("select count(*) from certificates") == "\(2 * Self.perProcess)")
-        #expect(try ca.sql("select count(*) from audit_log where action = 'certificate.issue'") == "\(2 * Self.perProcess)")
+        #expect(
+            try ca.sql("select count(*) from audit_log where action = 'certificate.issue'") == "\(2 * Self.perProcess)")
         // Every SPIFFE ID was issued exactly once.
         let ids = Set(entries.compactMap { $0["spiffeID"] as? String })
         #expect(ids.count == 2 * Self.perProcess)

@@ -1,6 +1,6 @@
 import Foundation
-import Testing
 import TestSupport
+import Testing
 
 /// A user certificate exported with `symbolon export p12`, once for the suite.
 struct PKCS12Fixture: Sendable {
@@ -35,10 +35,14 @@ struct PKCS12EndToEndTests {
         #expect(E2E.mode(f.bundle) == 0o600)
     }
 
-    @Test("openssl pkcs12 -info opens the bundle with the passphrase, and -nokeys shows the user, intermediate and root certificates")
+    @Test(
+        "openssl pkcs12 -info opens the bundle with the passphrase, and -nokeys shows the user, intermediate and root certificates"
+    )
     func opensslOpensBundle() throws {
         let f = try Self.shared.get()
-        let info = try E2E.openssl(["pkcs12", "-info", "-in", f.bundle, "-passin", "file:\(f.passphraseFile)", "-noout"])
+        let info = try E2E.openssl([
+            "pkcs12", "-info", "-in", f.bundle, "-passin", "file:\(f.passphraseFile)", "-noout",
+        ])
         #expect(info.status == 0, "\(info)")
         #expect(!info.output.contains("invalid password"), "\(info)")
         let certs = try E2E.openssl(["pkcs12", "-in", f.bundle, "-passin", "file:\(f.passphraseFile)", "-nokeys"])
@@ -70,27 +74,33 @@ struct PKCS12EndToEndTests {
     @Test("openssl pkcs12 refuses a wrong passphrase")
     func wrongPassphrase() throws {
         let f = try Self.shared.get()
-        let result = try E2E.openssl(["pkcs12", "-info", "-in", f.bundle, "-passin", "pass:not the passphrase", "-noout"])
+        let result = try E2E.openssl([
+            "pkcs12", "-info", "-in", f.bundle, "-passin", "pass:not the passphrase", "-noout",
+        ])
         #expect(result.status != 0, "\(result)")
         #expect(result.output.contains("invalid password") || result.output.contains("Mac verify error"), "\(result)")
     }
 
     @Test(
         "pk12util imports the bundle into a fresh NSS database and certutil -L lists the user certificate",
-        .enabled(if: ProcessRunner.isAvailable("pk12util") && ProcessRunner.isAvailable("certutil"),
+        .enabled(
+            if: ProcessRunner.isAvailable("pk12util") && ProcessRunner.isAvailable("certutil"),
             "pk12util/certutil (libnss3-tools) are not installed; skipping the NSS import check"))
     func nssImport() throws {
         let f = try Self.shared.get()
         let database = TemporaryDirectory("symbolon-e2e-nss")
         let created = try ProcessRunner.run("certutil", ["-N", "-d", "sql:\(database.path)", "--empty-password"])
         try #require(created.status == 0, "\(created)")
-        let imported = try ProcessRunner.run("pk12util", ["-i", f.bundle, "-d", "sql:\(database.path)", "-W", PKCS12Fixture.bundlePassphrase])
+        let imported = try ProcessRunner.run(
+            "pk12util", ["-i", f.bundle, "-d", "sql:\(database.path)", "-W", PKCS12Fixture.bundlePassphrase])
         #expect(imported.status == 0, "\(imported)")
         #expect(imported.output.contains("PKCS12 IMPORT SUCCESSFUL"), "\(imported)")
         let listed = try ProcessRunner.run("certutil", ["-L", "-d", "sql:\(database.path)"])
         #expect(listed.status == 0, "\(listed)")
         let userLine = listed.stdout.components(separatedBy: "\n").first { $0.hasPrefix("Alice Smith (work)") }
-        #expect(userLine?.hasSuffix("u,u,u") == true, "the user certificate with its key (u,u,u) must be listed:\n\(listed.stdout)")
+        #expect(
+            userLine?.hasSuffix("u,u,u") == true,
+            "the user certificate with its key (u,u,u) must be listed:\n\(listed.stdout)")
         #expect(listed.stdout.contains("Acme Intermediate CA"), "\(listed.stdout)")
         // The key came along: certutil -K lists it.
         let keys = try ProcessRunner.run("certutil", ["-K", "-d", "sql:\(database.path)"])
@@ -99,7 +109,8 @@ struct PKCS12EndToEndTests {
 
     @Test(
         "pk12util refuses the bundle with a wrong passphrase",
-        .enabled(if: ProcessRunner.isAvailable("pk12util") && ProcessRunner.isAvailable("certutil"),
+        .enabled(
+            if: ProcessRunner.isAvailable("pk12util") && ProcessRunner.isAvailable("certutil"),
             "pk12util/certutil (libnss3-tools) are not installed"))
     func nssWrongPassphrase() throws {
         let f = try Self.shared.get()
@@ -118,7 +129,8 @@ struct PKCS12EndToEndTests {
         let other = try f.ca.issue("client", ["--cn", "someone else"], as: "someone-else")
         let out = f.ca.file("mismatch.p12")
         let result = try E2E.symbolon([
-            "export", "p12", "--cert", f.user.cert, "--key", other.key, "--out", out, "--passphrase-file", f.passphraseFile,
+            "export", "p12", "--cert", f.user.cert, "--key", other.key, "--out", out, "--passphrase-file",
+            f.passphraseFile,
         ])
         #expect(result.status == 1, "\(result)")
         #expect(result.stderr.contains("does not belong"), "\(result)")

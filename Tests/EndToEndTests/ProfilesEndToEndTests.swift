@@ -1,6 +1,6 @@
 import Foundation
-import Testing
 import TestSupport
+import Testing
 
 /// One built-in profile, the flags that issue under it, and what `openssl x509 -text` must then show.
 struct ProfileCase: Sendable, CustomTestStringConvertible {
@@ -49,7 +49,8 @@ struct ProfilesEndToEndTests {
         var value: [String] = []
         for line in lines[(index + 1)...] {
             let trimmed = line.trimmingCharacters(in: .whitespaces)
-            if trimmed.hasPrefix("X509v3 ") || trimmed.hasPrefix("Signature Algorithm") || trimmed.hasPrefix("Authority Information")
+            if trimmed.hasPrefix("X509v3 ") || trimmed.hasPrefix("Signature Algorithm")
+                || trimmed.hasPrefix("Authority Information")
                 || trimmed.isEmpty
             {
                 break
@@ -59,7 +60,9 @@ struct ProfilesEndToEndTests {
         return (lines[index].trimmingCharacters(in: .whitespaces), value.joined(separator: "\n"))
     }
 
-    @Test("A leaf of every built-in profile passes openssl verify -x509_strict against root + intermediate", arguments: ProfileCase.all)
+    @Test(
+        "A leaf of every built-in profile passes openssl verify -x509_strict against root + intermediate",
+        arguments: ProfileCase.all)
     func leafVerifiesStrictly(_ profile: ProfileCase) throws {
         let ca = try Self.shared.get()
         let leaf = try ca.issue(profile.profile, profile.arguments, as: "verify-\(profile.profile)")
@@ -107,7 +110,9 @@ struct ProfilesEndToEndTests {
         for fragment in profile.subject { #expect(subject.contains(fragment), "subject: \(subject)") }
     }
 
-    @Test("--out-cert holds the leaf followed by the intermediate, and --out-key (mode 0600) holds the leaf's key", arguments: ProfileCase.all)
+    @Test(
+        "--out-cert holds the leaf followed by the intermediate, and --out-key (mode 0600) holds the leaf's key",
+        arguments: ProfileCase.all)
     func outputFiles(_ profile: ProfileCase) throws {
         let ca = try Self.shared.get()
         let leaf = try ca.issue(profile.profile, profile.arguments, as: "files-\(profile.profile)")
@@ -127,12 +132,15 @@ struct ProfilesEndToEndTests {
         #expect(!fromCert.stdout.isEmpty && fromCert.stdout == fromKey.stdout)
     }
 
-    @Test("The intermediate has critical name constraints (URI:acme.internal, DNS:acme.com), critical CA:TRUE pathlen:0 and is signed by the root")
+    @Test(
+        "The intermediate has critical name constraints (URI:acme.internal, DNS:acme.com), critical CA:TRUE pathlen:0 and is signed by the root"
+    )
     func intermediateConstraints() throws {
         let ca = try Self.shared.get()
         let text = try E2E.openssl(["x509", "-in", ca.intermediate, "-text", "-noout"])
         try #require(text.status == 0, "\(text)")
-        let constraints = try #require(Self.extensionBlock(text.stdout, "X509v3 Name Constraints"), "no name constraints:\n\(text.stdout)")
+        let constraints = try #require(
+            Self.extensionBlock(text.stdout, "X509v3 Name Constraints"), "no name constraints:\n\(text.stdout)")
         #expect(constraints.header.hasSuffix("critical"), "\(constraints.header)")
         let lines = constraints.value.components(separatedBy: "\n")
         #expect(lines.first == "Permitted:", "\(lines)")
@@ -144,7 +152,9 @@ struct ProfilesEndToEndTests {
         #expect(verified.status == 0, "\(verified)")
     }
 
-    @Test("The root key is stored as an ENCRYPTED PRIVATE KEY that only the passphrase opens; the intermediate key is mode 0600")
+    @Test(
+        "The root key is stored as an ENCRYPTED PRIVATE KEY that only the passphrase opens; the intermediate key is mode 0600"
+    )
     func keyFiles() throws {
         let ca = try Self.shared.get()
         let rootKey = E2E.read(ca.rootKey)
@@ -158,7 +168,9 @@ struct ProfilesEndToEndTests {
         #expect(E2E.mode(ca.intermediateKey) == 0o600)
     }
 
-    @Test("A leaf for spiffe://evil.example signed with the intermediate key behind the CA's back is rejected by openssl and by symbolon cert verify as a name-constraint violation")
+    @Test(
+        "A leaf for spiffe://evil.example signed with the intermediate key behind the CA's back is rejected by openssl and by symbolon cert verify as a name-constraint violation"
+    )
     func forgedLeafOutsideTrustDomain() throws {
         let ca = try Self.shared.get()
         // Control: the same openssl-made construction inside the trust domain is a valid leaf, so the rejection
@@ -175,7 +187,9 @@ struct ProfilesEndToEndTests {
         #expect(openssl.output.contains("permitted subtree violation"), "\(openssl)")
         let symbolon = try ca.symbolonVerify(evil)
         #expect(symbolon.status == 1, "\(symbolon)")
-        #expect(symbolon.output.lowercased().contains("name constraint") || symbolon.output.contains("nameConstraintViolation"), "\(symbolon)")
+        #expect(
+            symbolon.output.lowercased().contains("name constraint")
+                || symbolon.output.contains("nameConstraintViolation"), "\(symbolon)")
     }
 
     @Test("ca issue refuses a SPIFFE ID outside the trust domain (exit 1), naming the trust domain, and writes nothing")
@@ -184,7 +198,8 @@ struct ProfilesEndToEndTests {
         let cert = ca.file("foreign.pem")
         let key = ca.file("foreign-key.pem")
         let result = try ca.symbolon([
-            "ca", "issue", "--profile", "service", "--spiffe-id", "spiffe://evil.example/x", "--out-cert", cert, "--out-key", key,
+            "ca", "issue", "--profile", "service", "--spiffe-id", "spiffe://evil.example/x", "--out-cert", cert,
+            "--out-key", key,
         ])
         #expect(result.status == 1, "\(result)")
         #expect(result.stderr.contains("acme.internal"), "\(result)")

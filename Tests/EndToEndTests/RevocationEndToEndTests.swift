@@ -1,6 +1,6 @@
 import Foundation
-import Testing
 import TestSupport
+import Testing
 
 /// A CA with three service leaves: `first` revoked by --serial before the first CRL, `second` revoked by --cert
 /// after it (so only the second CRL lists it), `third` never revoked; plus the root's CRL.
@@ -46,7 +46,9 @@ struct RevocationScenario: Sendable {
 struct RevocationEndToEndTests {
     static let shared = Result { try RevocationScenario() }
 
-    @Test("openssl verify -crl_check with the intermediate CRL reports the revoked leaves as 'certificate revoked' and accepts the other")
+    @Test(
+        "openssl verify -crl_check with the intermediate CRL reports the revoked leaves as 'certificate revoked' and accepts the other"
+    )
     func opensslCRLCheck() throws {
         let s = try Self.shared.get()
         for leaf in s.revoked {
@@ -70,7 +72,9 @@ struct RevocationEndToEndTests {
         #expect(good.status == 0, "\(good)")
     }
 
-    @Test("The intermediate CRL verifies with intermediate.pem and the root CRL with root.pem (openssl crl prints verify OK)")
+    @Test(
+        "The intermediate CRL verifies with intermediate.pem and the root CRL with root.pem (openssl crl prints verify OK)"
+    )
     func crlSignatures() throws {
         let s = try Self.shared.get()
         let intermediate = try E2E.openssl(["crl", "-in", s.crl, "-CAfile", s.ca.intermediate, "-noout"])
@@ -89,7 +93,8 @@ struct RevocationEndToEndTests {
             let text = try E2E.openssl(["crl", "-in", file, "-noout", "-text"]).stdout
             return Set(
                 text.components(separatedBy: "\n").filter { $0.contains("Serial Number:") }.map {
-                    var hex = $0.components(separatedBy: "Serial Number:")[1].trimmingCharacters(in: .whitespaces).lowercased()
+                    var hex = $0.components(separatedBy: "Serial Number:")[1].trimmingCharacters(in: .whitespaces)
+                        .lowercased()
                     while hex.hasPrefix("00"), hex.count > 2 { hex.removeFirst(2) }
                     return hex
                 })
@@ -116,7 +121,9 @@ struct RevocationEndToEndTests {
         #expect(bundled.status == 1 && bundled.output.contains("revoked"), "\(bundled)")
     }
 
-    @Test("Without the root's CRL, symbolon cert verify fails closed (exit 1) even for a leaf that is not revoked — as openssl -crl_check_all does")
+    @Test(
+        "Without the root's CRL, symbolon cert verify fails closed (exit 1) even for a leaf that is not revoked — as openssl -crl_check_all does"
+    )
     func missingRootCRLFailsClosed() throws {
         let s = try Self.shared.get()
         let result = try s.ca.symbolonVerify(s.third.cert, ["--crls", s.crl])
@@ -131,7 +138,8 @@ struct RevocationEndToEndTests {
         let ca = try TestCA(label: "crl-numbers")
         func number(_ file: String) throws -> Int {
             let result = try E2E.openssl(["crl", "-in", file, "-noout", "-crlnumber"])
-            let hex = result.stdout.trimmingCharacters(in: .whitespacesAndNewlines).replacingOccurrences(of: "crlNumber=0x", with: "")
+            let hex = result.stdout.trimmingCharacters(in: .whitespacesAndNewlines).replacingOccurrences(
+                of: "crlNumber=0x", with: "")
             return try #require(Int(hex, radix: 16), "cannot parse \(result)")
         }
         var intermediate: [Int] = []
@@ -140,7 +148,8 @@ struct RevocationEndToEndTests {
             intermediate.append(try number(ca.publishCRL(to: "i\(round).pem")))
             if round < 2 { root.append(try number(ca.publishCRL(issuer: "root", to: "r\(round).pem"))) }
         }
-        #expect(intermediate == intermediate.sorted() && Set(intermediate).count == intermediate.count, "\(intermediate)")
+        #expect(
+            intermediate == intermediate.sorted() && Set(intermediate).count == intermediate.count, "\(intermediate)")
         #expect(root.count == 2 && root[0] < root[1], "\(root)")
         #expect(intermediate.first ?? 0 >= 1)
         // The copy kept in the CA directory is the latest one.

@@ -1,6 +1,6 @@
 import Foundation
-import Testing
 import TestSupport
+import Testing
 
 /// Shared helpers for the end-to-end tests: they run the real `symbolon` binary and real `openssl`, `sqlite3`,
 /// `pk12util`, never library code.
@@ -99,8 +99,10 @@ enum E2E {
     /// `openssl x509 -noout -serial` of a file, normalised to lowercase hex without leading zero bytes.
     static func opensslSerial(_ path: String) throws -> String {
         let result = try openssl(["x509", "-in", path, "-noout", "-serial"])
-        var hex = result.stdout.trimmingCharacters(in: .whitespacesAndNewlines).replacingOccurrences(of: "serial=", with: "")
-            .lowercased()
+        var hex = result.stdout.trimmingCharacters(in: .whitespacesAndNewlines).replacingOccurrences(
+            of: "serial=", with: ""
+        )
+        .lowercased()
         if hex.count % 2 == 1 { hex = "0" + hex }
         while hex.hasPrefix("00"), hex.count > 2 { hex.removeFirst(2) }
         return hex
@@ -172,7 +174,9 @@ struct TestCA: Sendable {
         try temp.write("passphrase.txt", E2E.passphrase + "\n")
         let result = try E2E.symbolon(
             ["ca", "init", "--dir", temp.path + "/ca", "--name", name, "--trust-domain", trustDomain]
-                + dnsConstraints.flatMap { ["--dns-constraint", $0] } + ["--passphrase-file", temp.path + "/passphrase.txt"])
+                + dnsConstraints.flatMap { ["--dns-constraint", $0] } + [
+                    "--passphrase-file", temp.path + "/passphrase.txt",
+                ])
         guard result.status == 0 else { throw SetupError("ca init failed: \(result)") }
     }
 
@@ -188,7 +192,8 @@ struct TestCA: Sendable {
     func issue(_ profile: String, _ arguments: [String], as name: String) throws -> IssuedLeaf {
         let cert = file(name + ".pem")
         let key = file(name + "-key.pem")
-        let result = try symbolon(["ca", "issue", "--profile", profile] + arguments + ["--out-cert", cert, "--out-key", key])
+        let result = try symbolon(
+            ["ca", "issue", "--profile", profile] + arguments + ["--out-cert", cert, "--out-key", key])
         guard result.status == 0 else { throw SetupError("ca issue \(profile) \(arguments) failed: \(result)") }
         // "issued <profile> certificate <serial> for …"
         let words = result.stdout.split(separator: " ")
@@ -230,14 +235,14 @@ struct TestCA: Sendable {
         let ext = file(name + ".ext")
         let cert = file(name + ".pem")
         try """
-            basicConstraints=critical,CA:FALSE
-            keyUsage=critical,digitalSignature
-            extendedKeyUsage=\(extendedKeyUsage)
-            subjectKeyIdentifier=hash
-            authorityKeyIdentifier=keyid
-            subjectAltName=\(san)
+        basicConstraints=critical,CA:FALSE
+        keyUsage=critical,digitalSignature
+        extendedKeyUsage=\(extendedKeyUsage)
+        subjectKeyIdentifier=hash
+        authorityKeyIdentifier=keyid
+        subjectAltName=\(san)
 
-            """.write(toFile: ext, atomically: true, encoding: .utf8)
+        """.write(toFile: ext, atomically: true, encoding: .utf8)
         let serial = "0x" + (0..<16).map { _ in String(format: "%02x", UInt8.random(in: 0...255) & 0x7f) }.joined()
         for step in [
             ["genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256", "-out", key],
@@ -276,8 +281,10 @@ struct StoreSnapshot: Equatable, CustomStringConvertible {
             files[name] = FileManager.default.contents(atPath: ca.dir + "/" + name) ?? Data()
         }
         self.files = files
-        counts = try ca.sql("select count(*) from certificates; select count(*) from audit_log; select count(*) from crls;")
-            .replacingOccurrences(of: "\n", with: " ")
+        counts = try ca.sql(
+            "select count(*) from certificates; select count(*) from audit_log; select count(*) from crls;"
+        )
+        .replacingOccurrences(of: "\n", with: " ")
     }
 
     var description: String {

@@ -1,6 +1,6 @@
 import Foundation
-import Testing
 import TestSupport
+import Testing
 
 /// Everything the agreement table needs, built once: a CA with a leaf of each profile, a revoked leaf, CRLs, two
 /// leaves made behind the CA's back with openssl (one inside the trust domain, one outside), and a leaf of another
@@ -29,10 +29,13 @@ struct VerifyFixture: Sendable {
         leaves[.clientWithHostnameCN] = try ca.issue("client", ["--cn", "host.acme.com"], as: "client-cn").cert
         let revoked = try ca.issue("service", ["--spiffe-id", "spiffe://acme.internal/revoked"], as: "revoked")
         leaves[.revoked] = revoked.cert
-        leaves[.otherCA] = try other.issue("service", ["--spiffe-id", "spiffe://acme.internal/api"], as: "other-service").cert
+        leaves[.otherCA] = try other.issue(
+            "service", ["--spiffe-id", "spiffe://acme.internal/api"], as: "other-service"
+        ).cert
         leaves[.forgedInside] = try ca.forgeLeaf(san: "URI:spiffe://acme.internal/forged", as: "forged-inside")
         leaves[.forgedOutside] = try ca.forgeLeaf(san: "URI:spiffe://evil.example/forged", as: "forged-outside")
-        leaves[.forgedDNSOutside] = try ca.forgeLeaf(san: "DNS:www.evil.com", as: "forged-dns", extendedKeyUsage: "serverAuth")
+        leaves[.forgedDNSOutside] = try ca.forgeLeaf(
+            san: "DNS:www.evil.com", as: "forged-dns", extendedKeyUsage: "serverAuth")
         try ca.revoke(serial: revoked.serial)
         crl = try ca.publishCRL(to: "crl.pem")
         rootCRL = try ca.publishCRL(issuer: "root", to: "root-crl.pem")
@@ -43,7 +46,8 @@ struct VerifyFixture: Sendable {
 }
 
 enum VerifyLeaf: String, Sendable, Hashable {
-    case service, server, client, user, device, clientWithHostnameCN, revoked, otherCA, forgedInside, forgedOutside, forgedDNSOutside
+    case service, server, client, user, device, clientWithHostnameCN, revoked, otherCA, forgedInside, forgedOutside,
+        forgedDNSOutside
 }
 
 /// A condition put to both tools, each in its own spelling.
@@ -91,9 +95,12 @@ struct VerifyCase: Sendable, CustomTestStringConvertible {
         VerifyCase("good user leaf", .user, accepted: true),
         VerifyCase("good device leaf", .device, accepted: true),
         VerifyCase("service leaf checked 3 days from now (expired)", .service, [.time(3 * 86_400)], accepted: false),
-        VerifyCase("service leaf checked 2 years from now (leaf and intermediate expired)", .service, [.time(730 * 86_400)], accepted: false),
+        VerifyCase(
+            "service leaf checked 2 years from now (leaf and intermediate expired)", .service, [.time(730 * 86_400)],
+            accepted: false),
         VerifyCase("service leaf checked 2 days ago (not yet valid)", .service, [.time(-2 * 86_400)], accepted: false),
-        VerifyCase("service leaf checked 12 hours from now (still valid)", .service, [.time(12 * 3600)], accepted: true),
+        VerifyCase(
+            "service leaf checked 12 hours from now (still valid)", .service, [.time(12 * 3600)], accepted: true),
         VerifyCase("leaf of another CA with the same names", .otherCA, accepted: false),
         VerifyCase("serverAuth-only leaf used as a TLS client", .server, [.purpose("client")], accepted: false),
         VerifyCase("serverAuth-only leaf used as a TLS server", .server, [.purpose("server")], accepted: true),
@@ -105,10 +112,15 @@ struct VerifyCase: Sendable, CustomTestStringConvertible {
         VerifyCase("forged leaf with a DNS name outside the DNS constraints", .forgedDNSOutside, accepted: false),
         VerifyCase("revoked leaf with both CRLs", .revoked, [.crls(root: true)], accepted: false),
         VerifyCase("good leaf with both CRLs", .service, [.crls(root: true)], accepted: true),
-        VerifyCase("good leaf with the intermediate CRL only (root CRL missing)", .service, [.crls(root: false)], accepted: false),
+        VerifyCase(
+            "good leaf with the intermediate CRL only (root CRL missing)", .service, [.crls(root: false)],
+            accepted: false),
         VerifyCase("revoked leaf without CRLs (revocation not checked)", .revoked, accepted: true),
-        VerifyCase("good leaf with CRLs signed by another CA with the same names", .service, [.foreignCRLs], accepted: false),
-        VerifyCase("user leaf checked 2 days from now, when the 24h intermediate CRL has expired", .user, [.time(2 * 86_400), .crls(root: true)], accepted: false),
+        VerifyCase(
+            "good leaf with CRLs signed by another CA with the same names", .service, [.foreignCRLs], accepted: false),
+        VerifyCase(
+            "user leaf checked 2 days from now, when the 24h intermediate CRL has expired", .user,
+            [.time(2 * 86_400), .crls(root: true)], accepted: false),
         VerifyCase("user leaf checked 2 days from now without CRLs", .user, [.time(2 * 86_400)], accepted: true),
         VerifyCase("only the intermediate trusted", .service, [.trustIntermediateOnly], accepted: false),
         VerifyCase("max depth 0 with one intermediate", .service, [.maxDepth(0)], accepted: false),
@@ -120,7 +132,8 @@ struct VerifyCase: Sendable, CustomTestStringConvertible {
         VerifyCase("IP address the server leaf does not carry", .server, [.ip("10.0.0.2")], accepted: false),
         VerifyCase("e-mail address the user leaf carries", .user, [.email("alice@acme.com")], accepted: true),
         VerifyCase("e-mail address the user leaf does not carry", .user, [.email("bob@acme.com")], accepted: false),
-        VerifyCase("DNS name asked of a leaf with no DNS names", .service, [.dns("api.acme.internal")], accepted: false),
+        VerifyCase(
+            "DNS name asked of a leaf with no DNS names", .service, [.dns("api.acme.internal")], accepted: false),
     ]
 }
 
@@ -129,8 +142,11 @@ struct VerifyAgreementTests {
     static let shared = Result { try VerifyFixture() }
 
     /// The two command lines for `test` on `leaf`: symbolon cert verify and openssl verify -x509_strict.
-    static func commands(_ test: VerifyCase, _ f: VerifyFixture, leaf: String) -> (symbolon: [String], openssl: [String]) {
-        let roots = test.conditions.contains { if case .trustIntermediateOnly = $0 { return true } else { return false } }
+    static func commands(_ test: VerifyCase, _ f: VerifyFixture, leaf: String) -> (
+        symbolon: [String], openssl: [String]
+    ) {
+        let roots =
+            test.conditions.contains { if case .trustIntermediateOnly = $0 { return true } else { return false } }
             ? f.ca.intermediate : f.ca.root
         let (symbolon, openssl) = arguments(test, f)
         return (
@@ -176,7 +192,9 @@ struct VerifyAgreementTests {
         return (symbolon, openssl)
     }
 
-    @Test("symbolon cert verify and openssl verify -x509_strict reach the same, expected verdict", arguments: VerifyCase.all)
+    @Test(
+        "symbolon cert verify and openssl verify -x509_strict reach the same, expected verdict",
+        arguments: VerifyCase.all)
     func agreement(_ test: VerifyCase) throws {
         let f = try Self.shared.get()
         let leaf = try #require(f.leaves[test.leaf])
@@ -200,16 +218,18 @@ struct VerifyAgreementTests {
         }
     }
 
-    @Test("Rejection reasons name the right cause", arguments: [
-        ("expired", VerifyLeaf.service, [VerifyCondition.time(3 * 86_400)], "expired"),
-        ("other CA", .otherCA, [], "unknownIssuer"),
-        ("purpose", .server, [.purpose("client")], "wrongPurpose"),
-        ("name constraints", .forgedOutside, [], "nameConstraintViolation"),
-        ("revoked", .revoked, [.crls(root: true)], "revoked"),
-        ("missing CRL", .service, [.crls(root: false)], "revocationUnknown"),
-        ("depth", .service, [.maxDepth(0)], "pathLengthExceeded"),
-        ("DNS", .server, [.dns("api.acme.com")], "nameMismatch"),
-    ] as [(String, VerifyLeaf, [VerifyCondition], String)])
+    @Test(
+        "Rejection reasons name the right cause",
+        arguments: [
+            ("expired", VerifyLeaf.service, [VerifyCondition.time(3 * 86_400)], "expired"),
+            ("other CA", .otherCA, [], "unknownIssuer"),
+            ("purpose", .server, [.purpose("client")], "wrongPurpose"),
+            ("name constraints", .forgedOutside, [], "nameConstraintViolation"),
+            ("revoked", .revoked, [.crls(root: true)], "revoked"),
+            ("missing CRL", .service, [.crls(root: false)], "revocationUnknown"),
+            ("depth", .service, [.maxDepth(0)], "pathLengthExceeded"),
+            ("DNS", .server, [.dns("api.acme.com")], "nameMismatch"),
+        ] as [(String, VerifyLeaf, [VerifyCondition], String)])
     func rejectionCodes(_ name: String, _ leaf: VerifyLeaf, _ conditions: [VerifyCondition], _ code: String) throws {
         let f = try Self.shared.get()
         let test = VerifyCase(name, leaf, conditions, accepted: false)
@@ -224,7 +244,10 @@ struct VerifyAgreementTests {
         let leaf = try #require(f.leaves[.service])
         let san = try E2E.openssl(["x509", "-in", leaf, "-noout", "-ext", "subjectAltName"])
         try #require(san.status == 0, "\(san)")
-        for uri in ["spiffe://acme.internal/api", "spiffe://acme.internal/other", "spiffe://acme.internal/api/x", "spiffe://evil.example/api"] {
+        for uri in [
+            "spiffe://acme.internal/api", "spiffe://acme.internal/other", "spiffe://acme.internal/api/x",
+            "spiffe://evil.example/api",
+        ] {
             let listed = san.stdout.contains("URI:\(uri)\n") || san.stdout.hasSuffix("URI:\(uri)")
             let result = try f.ca.symbolonVerify(leaf, ["--uri", uri])
             #expect((result.status == 0) == listed, "\(uri): openssl lists it: \(listed); symbolon: \(result)")
@@ -232,7 +255,9 @@ struct VerifyAgreementTests {
         // (openssl verify has no option to require a URI SAN, hence the comparison with the SAN listing.)
     }
 
-    @Test("Known divergence: for a leaf without DNS SANs, openssl -verify_hostname falls back to the subject CN; symbolon --dns-name never does")
+    @Test(
+        "Known divergence: for a leaf without DNS SANs, openssl -verify_hostname falls back to the subject CN; symbolon --dns-name never does"
+    )
     func commonNameFallbackDiffers() throws {
         let f = try Self.shared.get()
         let leaf = try #require(f.leaves[.clientWithHostnameCN])

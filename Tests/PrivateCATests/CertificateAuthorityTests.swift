@@ -1,6 +1,6 @@
 import Foundation
-import Testing
 import TestSupport
+import Testing
 import X509
 
 @testable import PrivateCA
@@ -52,7 +52,8 @@ struct CertificateAuthorityTests {
         let error = #expect(throws: CAError.self) {
             try CertificateAuthority.initialize(
                 directory: ca.authority.directory,
-                configuration: CAConfiguration(name: "Other", trustDomain: "other.internal"), rootPassphrase: "another-passphrase")
+                configuration: CAConfiguration(name: "Other", trustDomain: "other.internal"),
+                rootPassphrase: "another-passphrase")
         }
         #expect(error?.code == .alreadyInitialized)
         #expect(try Data(contentsOf: URL(fileURLWithPath: ca.authority.directory.rootCertificate)) == before)
@@ -65,23 +66,39 @@ struct CertificateAuthorityTests {
         for (configuration, passphrase) in [
             (CAConfiguration(name: "Acme", trustDomain: "Acme.Internal"), "long-enough-pass"),
             (CAConfiguration(name: "Acme", trustDomain: "acme.internal"), "short"),
-            (CAConfiguration(name: "Acme", trustDomain: "acme.internal", dnsConstraints: ["*.acme.internal"]), "long-enough-pass"),
+            (
+                CAConfiguration(name: "Acme", trustDomain: "acme.internal", dnsConstraints: ["*.acme.internal"]),
+                "long-enough-pass"
+            ),
             (CAConfiguration(name: "", trustDomain: "acme.internal"), "long-enough-pass"),
         ] {
             #expect(throws: CAError.self) {
-                try CertificateAuthority.initialize(directory: target, configuration: configuration, rootPassphrase: passphrase)
+                try CertificateAuthority.initialize(
+                    directory: target, configuration: configuration, rootPassphrase: passphrase)
             }
             #expect(!FileManager.default.fileExists(atPath: target.path))
         }
     }
 
-    @Test("each built-in profile issues a certificate with its usages, and records it", arguments: [
-        ("service", IssuanceRequest(profile: "service", spiffeID: "spiffe://acme.internal/ns/a/sa/api"), [ExtendedKeyUsage.serverAuth, .clientAuth]),
-        ("server", IssuanceRequest(profile: "server", dnsNames: ["www.acme.internal"], ipAddresses: ["10.0.0.1"]), [.serverAuth]),
-        ("client", IssuanceRequest(profile: "client", commonName: "batch-job"), [.clientAuth]),
-        ("user", IssuanceRequest(profile: "user", commonName: "Alice Smith", email: "alice@acme.com"), [.clientAuth]),
-        ("device", IssuanceRequest(profile: "device", deviceSerial: "SN-0001"), [.clientAuth]),
-    ])
+    @Test(
+        "each built-in profile issues a certificate with its usages, and records it",
+        arguments: [
+            (
+                "service", IssuanceRequest(profile: "service", spiffeID: "spiffe://acme.internal/ns/a/sa/api"),
+                [ExtendedKeyUsage.serverAuth, .clientAuth]
+            ),
+            (
+                "server",
+                IssuanceRequest(profile: "server", dnsNames: ["www.acme.internal"], ipAddresses: ["10.0.0.1"]),
+                [.serverAuth]
+            ),
+            ("client", IssuanceRequest(profile: "client", commonName: "batch-job"), [.clientAuth]),
+            (
+                "user", IssuanceRequest(profile: "user", commonName: "Alice Smith", email: "alice@acme.com"),
+                [.clientAuth]
+            ),
+            ("device", IssuanceRequest(profile: "device", deviceSerial: "SN-0001"), [.clientAuth]),
+        ])
     func profiles(name: String, request: IssuanceRequest, usages: [ExtendedKeyUsage]) throws {
         let ca = try TestCA()
         let now = Date()
@@ -114,20 +131,31 @@ struct CertificateAuthorityTests {
         #expect(Set(issued.map(\.certificate.serial)).count == 20)
     }
 
-    @Test("requests outside the profile or the trust domain are refused with the reason, and nothing is recorded", arguments: [
-        (IssuanceRequest(profile: "service"), "SPIFFE ID is required"),
-        (IssuanceRequest(profile: "service", spiffeID: "spiffe://evil.example/x"), "outside this CA's trust domain"),
-        (IssuanceRequest(profile: "service", spiffeID: "spiffe://acme.internal/x?y"), "query"),
-        (IssuanceRequest(profile: "service", spiffeID: "spiffe://acme.internal/x", email: "a@b.c"), "email names are not allowed"),
-        (IssuanceRequest(profile: "service", spiffeID: "spiffe://acme.internal/x", lifetime: 30 * 86_400), "exceeds the profile's maximum of 7d"),
-        (IssuanceRequest(profile: "server", dnsNames: ["www.evil.example"]), "outside this CA's DNS constraints"),
-        (IssuanceRequest(profile: "server"), "a name is required"),
-        (IssuanceRequest(profile: "server", dnsNames: ["bad_name.acme.internal"]), "not a valid DNS name"),
-        (IssuanceRequest(profile: "user", email: "alice@acme.com"), "common name is required"),
-        (IssuanceRequest(profile: "user", commonName: "Alice"), "a name is required"),
-        (IssuanceRequest(profile: "device"), "device serial is required"),
-        (IssuanceRequest(profile: "nope"), "unknown profile"),
-    ])
+    @Test(
+        "requests outside the profile or the trust domain are refused with the reason, and nothing is recorded",
+        arguments: [
+            (IssuanceRequest(profile: "service"), "SPIFFE ID is required"),
+            (
+                IssuanceRequest(profile: "service", spiffeID: "spiffe://evil.example/x"),
+                "outside this CA's trust domain"
+            ),
+            (IssuanceRequest(profile: "service", spiffeID: "spiffe://acme.internal/x?y"), "query"),
+            (
+                IssuanceRequest(profile: "service", spiffeID: "spiffe://acme.internal/x", email: "a@b.c"),
+                "email names are not allowed"
+            ),
+            (
+                IssuanceRequest(profile: "service", spiffeID: "spiffe://acme.internal/x", lifetime: 30 * 86_400),
+                "exceeds the profile's maximum of 7d"
+            ),
+            (IssuanceRequest(profile: "server", dnsNames: ["www.evil.example"]), "outside this CA's DNS constraints"),
+            (IssuanceRequest(profile: "server"), "a name is required"),
+            (IssuanceRequest(profile: "server", dnsNames: ["bad_name.acme.internal"]), "not a valid DNS name"),
+            (IssuanceRequest(profile: "user", email: "alice@acme.com"), "common name is required"),
+            (IssuanceRequest(profile: "user", commonName: "Alice"), "a name is required"),
+            (IssuanceRequest(profile: "device"), "device serial is required"),
+            (IssuanceRequest(profile: "nope"), "unknown profile"),
+        ])
     func refusals(request: IssuanceRequest, expected: String) throws {
         let ca = try TestCA()
         do {
@@ -193,13 +221,16 @@ struct CertificateAuthorityTests {
         #expect(root.number == 1 && root.entries.isEmpty && root.isSigned(by: ca.authority.root))
         let policy = VerificationPolicy(purpose: .client, crls: [second, root])
         let verifier = ChainVerifier(trustRoots: [ca.authority.root])
-        if case .failure(let failure) = verifier.verify(leaf: revoked.certificate, intermediates: [ca.authority.intermediate], policy: policy) {
+        if case .failure(let failure) = verifier.verify(
+            leaf: revoked.certificate, intermediates: [ca.authority.intermediate], policy: policy)
+        {
             #expect(failure.code == .revoked)
         } else {
             Issue.record("a revoked certificate was accepted")
         }
         #expect(throws: Never.self) {
-            try verifier.verify(leaf: kept.certificate, intermediates: [ca.authority.intermediate], policy: policy).get()
+            try verifier.verify(leaf: kept.certificate, intermediates: [ca.authority.intermediate], policy: policy)
+                .get()
         }
     }
 
@@ -217,14 +248,18 @@ struct CertificateAuthorityTests {
         #expect(throws: X509Error.self) { try ca.authority.exportRootKey(to: copy, passphrase: "wrong-passphrase") }
         #expect(!FileManager.default.fileExists(atPath: copy))
         try ca.authority.exportRootKey(to: copy, passphrase: TestCA.passphrase)
-        #expect(throws: X509Error.self) { try ca.authority.exportRootKey(to: copy, passphrase: TestCA.passphrase) }  // never overwrites
+        // Export never overwrites an existing file.
+        #expect(throws: X509Error.self) { try ca.authority.exportRootKey(to: copy, passphrase: TestCA.passphrase) }
         try ca.authority.removeRootKey(exportedCopy: copy, passphrase: TestCA.passphrase)
         #expect(!FileManager.default.fileExists(atPath: ca.authority.directory.rootKey))
         let offline = #expect(throws: CAError.self) { try ca.authority.loadRootKey(passphrase: TestCA.passphrase) }
         #expect(offline?.code == .rootKeyOffline)
         let key = try ca.authority.loadRootKey(passphrase: TestCA.passphrase, file: copy)
         #expect(try ca.authority.publishRootCRL(rootKey: key).isSigned(by: ca.authority.root))
-        #expect(try ca.authority.store.auditEvents(limit: nil).map(\.action) == ["ca.init", "root-key.export", "root-key.remove", "crl.publish"])
+        #expect(
+            try ca.authority.store.auditEvents(limit: nil).map(\.action) == [
+                "ca.init", "root-key.export", "root-key.remove", "crl.publish",
+            ])
     }
 
     @Test("the inventory alerts on certificates, CA certificates and CRLs inside the threshold")
@@ -257,7 +292,8 @@ struct CertificateAuthorityTests {
         let issued = try reopened.issue(IssuanceRequest(profile: "batch", spiffeID: "spiffe://acme.internal/batch"))
         #expect(issued.certificate.extendedKeyUsage == [.clientAuth])
         #expect(throws: CAError.self) {
-            try reopened.issue(IssuanceRequest(profile: "batch", spiffeID: "spiffe://acme.internal/batch", lifetime: 3 * 3600))
+            try reopened.issue(
+                IssuanceRequest(profile: "batch", spiffeID: "spiffe://acme.internal/batch", lifetime: 3 * 3600))
         }
         try ca.directory.write("profiles.json", json.replacingOccurrences(of: "clientAuth", with: "teleport"))
         let error = #expect(throws: CAError.self) { try CertificateAuthority.open(directory: ca.authority.directory) }

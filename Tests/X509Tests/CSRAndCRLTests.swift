@@ -1,6 +1,6 @@
 import Foundation
-import Testing
 import TestSupport
+import Testing
 import X509
 
 @Suite("CSRs, CRLs and PKCS#12")

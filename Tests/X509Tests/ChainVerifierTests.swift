@@ -1,6 +1,6 @@
 import Foundation
-import Testing
 import TestSupport
+import Testing
 import X509
 
 @Suite("Chain verification")
@@ -46,7 +46,8 @@ struct ChainVerifierTests {
         let (leaf, _) = try pki.leaf(names: [.dns("api.acme.internal")], usages: [.serverAuth])
         let result = verify(leaf, .tlsClient())
         #expect(failureCode(result) == .wrongPurpose)
-        #expect(failureCode(verify(leaf, VerificationPolicy(requiredExtendedKeyUsages: [.clientAuth]))) == .wrongPurpose)
+        #expect(
+            failureCode(verify(leaf, VerificationPolicy(requiredExtendedKeyUsages: [.clientAuth]))) == .wrongPurpose)
         #expect(throws: Never.self) { try verify(leaf, .tlsServer(named: [.dns("api.acme.internal")])).get() }
     }
 
@@ -70,7 +71,8 @@ struct ChainVerifierTests {
         ]
         #expect(throws: Never.self) { try verify(leaf, VerificationPolicy(requiredNames: good)).get() }
         for bad: SubjectAlternativeName in [
-            .dns("a.b.svc.acme.internal"), .ipAddress("10.0.0.2"), .email("x@acme.internal"), .uri("spiffe://acme.internal/db"),
+            .dns("a.b.svc.acme.internal"), .ipAddress("10.0.0.2"), .email("x@acme.internal"),
+            .uri("spiffe://acme.internal/db"),
         ] {
             #expect(failureCode(verify(leaf, VerificationPolicy(requiredNames: [bad]))) == .nameMismatch)
         }
@@ -82,8 +84,10 @@ struct ChainVerifierTests {
         let (good, _) = try pki.leaf(names: [.uri("spiffe://acme.internal/b")])
         let now = Date()
         let crl = try CertificateRevocationList.create(
-            issuer: pki.intermediate, issuerKey: pki.intermediateKey, number: 1, thisUpdate: now.addingTimeInterval(-60),
-            nextUpdate: now.addingTimeInterval(3600), entries: [.init(serial: revoked.serial, revocationDate: now, reasonCode: 1)])
+            issuer: pki.intermediate, issuerKey: pki.intermediateKey, number: 1,
+            thisUpdate: now.addingTimeInterval(-60),
+            nextUpdate: now.addingTimeInterval(3600),
+            entries: [.init(serial: revoked.serial, revocationDate: now, reasonCode: 1)])
         let rootCRL = try CertificateRevocationList.create(
             issuer: pki.root, issuerKey: pki.rootKey, number: 1, thisUpdate: now.addingTimeInterval(-60),
             nextUpdate: now.addingTimeInterval(3600), entries: [])
@@ -93,7 +97,9 @@ struct ChainVerifierTests {
         #expect(failureCode(verify(good, VerificationPolicy(crls: [crl]))) == .revocationUnknown)
         #expect(failureCode(verify(good, VerificationPolicy(crls: [rootCRL]))) == .revocationUnknown)
         // A CRL past its nextUpdate decides nothing.
-        #expect(failureCode(verify(good, VerificationPolicy(time: now.addingTimeInterval(7200), crls: [crl, rootCRL]))) == .revocationUnknown)
+        #expect(
+            failureCode(verify(good, VerificationPolicy(time: now.addingTimeInterval(7200), crls: [crl, rootCRL])))
+                == .revocationUnknown)
     }
 
     @Test("maximum intermediates counts intermediates: 0 rejects root→intermediate→leaf, 1 accepts it")
@@ -107,14 +113,16 @@ struct ChainVerifierTests {
     func pathLength() throws {
         let subKey = try PrivateKey.generate()
         var builder = CertificateBuilder(
-            subject: DistinguishedName([("CN", "Sub CA")]), publicKey: subKey.publicKey, notBefore: Date().addingTimeInterval(-60),
+            subject: DistinguishedName([("CN", "Sub CA")]), publicKey: subKey.publicKey,
+            notBefore: Date().addingTimeInterval(-60),
             notAfter: Date().addingTimeInterval(86_400))
         builder.basicConstraints = BasicConstraints(isCA: true)
         builder.keyUsage = [.keyCertSign, .cRLSign]
         let sub = try builder.sign(issuer: pki.intermediate, issuerKey: pki.intermediateKey)
         let key = try PrivateKey.generate()
         var leafBuilder = CertificateBuilder(
-            subject: DistinguishedName([("CN", "leaf")]), publicKey: key.publicKey, notBefore: Date().addingTimeInterval(-60),
+            subject: DistinguishedName([("CN", "leaf")]), publicKey: key.publicKey,
+            notBefore: Date().addingTimeInterval(-60),
             notAfter: Date().addingTimeInterval(3600))
         leafBuilder.subjectAlternativeNames = [.uri("spiffe://acme.internal/x")]
         let leaf = try leafBuilder.sign(issuer: sub, issuerKey: subKey)
@@ -125,9 +133,12 @@ struct ChainVerifierTests {
     func loop() throws {
         let keyA = try PrivateKey.generate()
         let keyB = try PrivateKey.generate()
-        func ca(_ name: String, _ key: PrivateKey, issuer: Certificate?, issuerKey: PrivateKey, issuerName: String) throws -> Certificate {
+        func ca(_ name: String, _ key: PrivateKey, issuer: Certificate?, issuerKey: PrivateKey, issuerName: String)
+            throws -> Certificate
+        {
             var builder = CertificateBuilder(
-                subject: DistinguishedName([("CN", name)]), publicKey: key.publicKey, notBefore: Date().addingTimeInterval(-60),
+                subject: DistinguishedName([("CN", name)]), publicKey: key.publicKey,
+                notBefore: Date().addingTimeInterval(-60),
                 notAfter: Date().addingTimeInterval(86_400))
             builder.basicConstraints = BasicConstraints(isCA: true)
             builder.keyUsage = [.keyCertSign]
@@ -140,7 +151,8 @@ struct ChainVerifierTests {
         let (leaf, _) = try pki.leaf()
         let leafKey = try PrivateKey.generate()
         var builder = CertificateBuilder(
-            subject: DistinguishedName([("CN", "victim")]), publicKey: leafKey.publicKey, notBefore: Date().addingTimeInterval(-60),
+            subject: DistinguishedName([("CN", "victim")]), publicKey: leafKey.publicKey,
+            notBefore: Date().addingTimeInterval(-60),
             notAfter: Date().addingTimeInterval(3600))
         builder.subjectAlternativeNames = [.dns("x.example")]
         let looped = try builder.sign(issuer: aByB, issuerKey: keyA)
@@ -168,7 +180,8 @@ struct ChainVerifierTests {
         }
         let key = try PrivateKey.generate()
         let leaf = try CertificateBuilder(
-            subject: DistinguishedName([("CN", "leaf")]), publicKey: key.publicKey, notBefore: Date().addingTimeInterval(-60),
+            subject: DistinguishedName([("CN", "leaf")]), publicKey: key.publicKey,
+            notBefore: Date().addingTimeInterval(-60),
             notAfter: Date().addingTimeInterval(3600)
         ).sign(issuer: issuer, issuerKey: issuerKey)
         let code = failureCode(pki.verifier.verify(leaf: leaf, intermediates: chain))
@@ -227,7 +240,8 @@ struct AnchoredVerifierTests {
         let impostor = try PrivateKey.generate()
         let key = try PrivateKey.generate()
         var builder = CertificateBuilder(
-            subject: DistinguishedName([("CN", "forged")]), publicKey: key.publicKey, notBefore: Date().addingTimeInterval(-60),
+            subject: DistinguishedName([("CN", "forged")]), publicKey: key.publicKey,
+            notBefore: Date().addingTimeInterval(-60),
             notAfter: Date().addingTimeInterval(3600))
         builder.subjectAlternativeNames = [.uri("spiffe://acme.internal/forged")]
         // Same issuer name and key identifier as the intermediate, wrong key: build an impostor CA certificate.
@@ -246,7 +260,11 @@ struct AnchoredVerifierTests {
     func expiryAndForeignIntermediate() throws {
         let (leaf, _) = try pki.leaf(
             names: [.uri("spiffe://acme.internal/a")], notAfter: Date().addingTimeInterval(20 * 365 * 86_400))
-        #expect(code(anchored.verify(leaf: leaf, policy: VerificationPolicy(time: Date().addingTimeInterval(2 * 365 * 86_400)))) == .expired)
+        #expect(
+            code(
+                anchored.verify(
+                    leaf: leaf, policy: VerificationPolicy(time: Date().addingTimeInterval(2 * 365 * 86_400))))
+                == .expired)
         let other = try FixturePKI()
         #expect(throws: VerificationFailure.self) { try pki.verifier.anchored(at: other.intermediate).get() }
     }

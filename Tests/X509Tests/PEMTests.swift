@@ -1,18 +1,20 @@
 import Foundation
-import Testing
 import TestSupport
+import Testing
 import X509
 
 @Suite("PEM and certificate parsing")
 struct PEMTests {
-    @Test("malformed PEM is refused with a message that names the problem", arguments: [
-        ("", "no PEM block"),
-        ("just text", "no PEM block"),
-        ("-----BEGIN CERTIFICATE-----\nMIIB\n", "not terminated"),
-        ("-----BEGIN CERTIFICATE-----\n!!!!\n-----END CERTIFICATE-----\n", "not valid base64"),
-        ("-----BEGIN CERTIFICATE-----\nMIIB\n-----END X509 CRL-----\n", "ends with"),
-        ("-----BEGIN CERTIFICATE-----\nProc-Type: 4,ENCRYPTED\nMIIB\n-----END CERTIFICATE-----\n", "header"),
-    ])
+    @Test(
+        "malformed PEM is refused with a message that names the problem",
+        arguments: [
+            ("", "no PEM block"),
+            ("just text", "no PEM block"),
+            ("-----BEGIN CERTIFICATE-----\nMIIB\n", "not terminated"),
+            ("-----BEGIN CERTIFICATE-----\n!!!!\n-----END CERTIFICATE-----\n", "not valid base64"),
+            ("-----BEGIN CERTIFICATE-----\nMIIB\n-----END X509 CRL-----\n", "ends with"),
+            ("-----BEGIN CERTIFICATE-----\nProc-Type: 4,ENCRYPTED\nMIIB\n-----END CERTIFICATE-----\n", "header"),
+        ])
     func malformedPEM(input: String, expected: String) {
         let error = #expect(throws: X509Error.self) { try Certificate(pemEncoded: input) }
         #expect(error?.reason.contains(expected) == true, "got: \(String(describing: error))")
@@ -36,8 +38,10 @@ struct PEMTests {
     func fields() throws {
         let pki = try FixturePKI()
         let (leaf, _) = try pki.leaf(
-            names: [.uri("spiffe://acme.internal/ns/payments/sa/api"), .dns("api.acme.internal"), .ipAddress("10.1.2.3"),
-                .ipAddress("::1"), .email("ops@acme.internal")], commonName: "api")
+            names: [
+                .uri("spiffe://acme.internal/ns/payments/sa/api"), .dns("api.acme.internal"), .ipAddress("10.1.2.3"),
+                .ipAddress("::1"), .email("ops@acme.internal"),
+            ], commonName: "api")
         let parsed = try Certificate(pemEncoded: leaf.pemEncoded)
         #expect(parsed == leaf)
         #expect(parsed.version == 3)
@@ -78,7 +82,8 @@ struct PEMTests {
     @Test("a bundle yields every certificate in order")
     func bundle() throws {
         let pki = try FixturePKI()
-        let all = try Certificate.parseBundle(pemEncoded: pki.intermediate.pemEncoded + "comment\n" + pki.root.pemEncoded)
+        let all = try Certificate.parseBundle(
+            pemEncoded: pki.intermediate.pemEncoded + "comment\n" + pki.root.pemEncoded)
         #expect(all == [pki.intermediate, pki.root])
     }
 

@@ -1,13 +1,15 @@
 import Foundation
-import Testing
 import TestSupport
+import Testing
 import X509
 
 @Suite("Private keys")
 struct PrivateKeyTests {
-    @Test("every supported algorithm generates a key that survives a PEM round trip", arguments: [
-        "ec-p256", "ec-p384", "ed25519", "rsa2048",
-    ])
+    @Test(
+        "every supported algorithm generates a key that survives a PEM round trip",
+        arguments: [
+            "ec-p256", "ec-p384", "ed25519", "rsa2048",
+        ])
     func roundTrip(name: String) throws {
         let key = try PrivateKey.generate(KeyAlgorithm(name: name))
         let pem = try key.pemEncoded()
@@ -64,7 +66,8 @@ struct PrivateKeyTests {
         let key = try PrivateKey.generate()
         let file = try directory.write("key.pem", try key.pemEncoded())
         let result = try ProcessRunner.run(
-            "/bin/sh", ["-c", "openssl pkey -in '\(file)' -pubout -outform DER | openssl dgst -sha256 -binary | base64"])
+            "/bin/sh",
+            ["-c", "openssl pkey -in '\(file)' -pubout -outform DER | openssl dgst -sha256 -binary | base64"])
         #expect(result.stdout.trimmingCharacters(in: .whitespacesAndNewlines) == key.publicKey.spkiSHA256Pin)
     }
 

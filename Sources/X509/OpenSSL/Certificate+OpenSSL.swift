@@ -50,7 +50,9 @@ extension Certificate {
             notAfter: OpenSSLSupport.date(of: X509_get0_notAfter(x509)),
             publicKey: PublicKey(
                 borrowing: keyPointer,
-                spkiDER: X509_get_X509_PUBKEY(x509).flatMap { spki in try? OpenSSLSupport.der { i2d_X509_PUBKEY(spki, $0) } }),
+                spkiDER: X509_get_X509_PUBKEY(x509).flatMap { spki in
+                    try? OpenSSLSupport.der { i2d_X509_PUBKEY(spki, $0) }
+                }),
             signatureAlgorithm: String(cString: OBJ_nid2ln(X509_get_signature_nid(x509))),
             subjectAlternativeNames: Certificate.generalNames(extension: NID_subject_alt_name, of: x509),
             basicConstraints: Certificate.basicConstraints(of: x509),
@@ -100,7 +102,9 @@ extension Certificate {
         func format(_ address: ArraySlice<UInt8>) -> String {
             if address.count == 4 { return address.map(String.init).joined(separator: ".") }
             var buffer = [CChar](repeating: 0, count: Int(INET6_ADDRSTRLEN))
-            let ok = Array(address).withUnsafeBytes { raw in inet_ntop(AF_INET6, raw.baseAddress, &buffer, socklen_t(buffer.count)) }
+            let ok = Array(address).withUnsafeBytes { raw in
+                inet_ntop(AF_INET6, raw.baseAddress, &buffer, socklen_t(buffer.count))
+            }
             return ok != nil ? OpenSSLSupport.string(buffer) : address.hexString
         }
         switch bytes.count {
@@ -148,7 +152,8 @@ extension Certificate {
         func subtrees(_ stack: OpaquePointer?) -> [SubjectAlternativeName] {
             guard let stack else { return [] }
             return (0..<OpenSSLSupport.count(stack)).compactMap { index in
-                guard let subtree = OPENSSL_sk_value(stack, Int32(index))?.assumingMemoryBound(to: GENERAL_SUBTREE.self),
+                guard
+                    let subtree = OPENSSL_sk_value(stack, Int32(index))?.assumingMemoryBound(to: GENERAL_SUBTREE.self),
                     let base = subtree.pointee.base
                 else { return nil }
                 return generalName(base)

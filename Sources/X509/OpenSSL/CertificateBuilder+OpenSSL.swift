@@ -26,7 +26,9 @@ extension CertificateBuilder {
         X509V3_set_ctx(&context, issuer?.handle.pointer ?? x509, x509, nil, nil, 0)
         func add(_ nid: Int32, _ value: String) throws {
             guard let ext = X509V3_EXT_conf_nid(nil, &context, nid, value) else {
-                throw OpenSSLErrorQueue.error(.internalError, "cannot encode the extension \(OBJ_nid2sn(nid).map { String(cString: $0) } ?? "\(nid)") = \(value)")
+                throw OpenSSLErrorQueue.error(
+                    .internalError,
+                    "cannot encode the extension \(OBJ_nid2sn(nid).map { String(cString: $0) } ?? "\(nid)") = \(value)")
             }
             defer { X509_EXTENSION_free(ext) }
             guard X509_add_ext(x509, ext, -1) == 1 else {
@@ -48,8 +50,12 @@ extension CertificateBuilder {
             if constraints.isCA, let length = constraints.pathLength { value += ",pathlen:\(length)" }
             try add(NID_basic_constraints, value)
         }
-        if let usage = keyUsage, !usage.isEmpty { try add(NID_key_usage, "critical," + usage.names.joined(separator: ",")) }
-        if let usages = extendedKeyUsage, !usages.isEmpty { try add(NID_ext_key_usage, usages.map(\.oid).joined(separator: ",")) }
+        if let usage = keyUsage, !usage.isEmpty {
+            try add(NID_key_usage, "critical," + usage.names.joined(separator: ","))
+        }
+        if let usages = extendedKeyUsage, !usages.isEmpty {
+            try add(NID_ext_key_usage, usages.map(\.oid).joined(separator: ","))
+        }
         try add(NID_subject_key_identifier, "hash")
         if issuer != nil { try add(NID_authority_key_identifier, "keyid:always") }
         if !subjectAlternativeNames.isEmpty {
@@ -97,18 +103,22 @@ extension CertificateBuilder {
 enum OpenSSLNames {
     /// A new X509_NAME; the caller frees it.
     static func make(_ name: DistinguishedName) throws -> OpaquePointer {
-        guard let result = X509_NAME_new() else { throw OpenSSLErrorQueue.error(.internalError, "X509_NAME_new failed") }
+        guard let result = X509_NAME_new() else {
+            throw OpenSSLErrorQueue.error(.internalError, "X509_NAME_new failed")
+        }
         for attribute in name.attributes {
             guard !attribute.value.isEmpty, attribute.value.utf8.count <= 1024 else {
                 X509_NAME_free(result)
                 throw X509Error(.invalidValue, "the subject attribute \(attribute.type) must be 1 to 1024 bytes long")
             }
             let bytes = Array(attribute.value.utf8)
-            guard X509_NAME_add_entry_by_txt(result, attribute.type, MBSTRING_UTF8, bytes, Int32(bytes.count), -1, 0) == 1
+            guard
+                X509_NAME_add_entry_by_txt(result, attribute.type, MBSTRING_UTF8, bytes, Int32(bytes.count), -1, 0) == 1
             else {
                 X509_NAME_free(result)
                 throw OpenSSLErrorQueue.error(
-                    .invalidValue, "cannot encode the subject attribute \(attribute.type)=\(attribute.value.prefix(80))")
+                    .invalidValue, "cannot encode the subject attribute \(attribute.type)=\(attribute.value.prefix(80))"
+                )
             }
         }
         return result
@@ -151,12 +161,18 @@ enum OpenSSLNames {
 
     /// A new NAME_CONSTRAINTS; the caller frees it.
     static func nameConstraints(_ constraints: NameConstraints) throws -> UnsafeMutablePointer<NAME_CONSTRAINTS> {
-        guard let result = NAME_CONSTRAINTS_new() else { throw OpenSSLErrorQueue.error(.internalError, "out of memory") }
+        guard let result = NAME_CONSTRAINTS_new() else {
+            throw OpenSSLErrorQueue.error(.internalError, "out of memory")
+        }
         func subtrees(_ names: [SubjectAlternativeName]) throws -> OpaquePointer? {
             guard !names.isEmpty else { return nil }
-            guard let stack = OPENSSL_sk_new_null() else { throw OpenSSLErrorQueue.error(.internalError, "out of memory") }
+            guard let stack = OPENSSL_sk_new_null() else {
+                throw OpenSSLErrorQueue.error(.internalError, "out of memory")
+            }
             for name in names {
-                guard let subtree = GENERAL_SUBTREE_new() else { throw OpenSSLErrorQueue.error(.internalError, "out of memory") }
+                guard let subtree = GENERAL_SUBTREE_new() else {
+                    throw OpenSSLErrorQueue.error(.internalError, "out of memory")
+                }
                 GENERAL_NAME_free(subtree.pointee.base)
                 subtree.pointee.base = try generalName(name, nameConstraint: true)
                 OPENSSL_sk_push(stack, subtree)

@@ -72,7 +72,9 @@ extension CertificateRevocationList {
         else { throw OpenSSLErrorQueue.error(.internalError, "cannot set the CRL fields") }
 
         for entry in entries {
-            guard let revoked = X509_REVOKED_new() else { throw OpenSSLErrorQueue.error(.internalError, "out of memory") }
+            guard let revoked = X509_REVOKED_new() else {
+                throw OpenSSLErrorQueue.error(.internalError, "out of memory")
+            }
             guard let serialBytes = hexBytes(entry.serial) else {
                 X509_REVOKED_free(revoked)
                 throw X509Error(.invalidValue, "serial \"\(entry.serial)\" is not hexadecimal")
@@ -120,7 +122,9 @@ extension CertificateRevocationList {
         if digits.count % 2 == 1 { digits.insert(UInt8(ascii: "0"), at: 0) }
         var bytes: [UInt8] = []
         for index in stride(from: 0, to: digits.count, by: 2) {
-            guard let byte = UInt8(String(decoding: digits[index..<index + 2], as: UTF8.self), radix: 16) else { return nil }
+            guard let byte = UInt8(String(decoding: digits[index..<index + 2], as: UTF8.self), radix: 16) else {
+                return nil
+            }
             bytes.append(byte)
         }
         return bytes

@@ -11,7 +11,8 @@ extension CertificateSigningRequest {
         }
         defer { X509_REQ_free(request) }
         guard let key = X509_REQ_get0_pubkey(request) else {
-            throw OpenSSLErrorQueue.error(.malformedInput, "the CSR's public key is malformed or of an unsupported type")
+            throw OpenSSLErrorQueue.error(
+                .malformedInput, "the CSR's public key is malformed or of an unsupported type")
         }
         let valid = X509_REQ_verify(request, key) == 1
         _ = OpenSSLErrorQueue.drain()
@@ -32,7 +33,9 @@ extension CertificateSigningRequest {
             der: der, subject: Certificate.name(X509_REQ_get_subject_name(request)),
             publicKey: PublicKey(
                 borrowing: key,
-                spkiDER: X509_REQ_get_X509_PUBKEY(request).flatMap { spki in try? OpenSSLSupport.der { i2d_X509_PUBKEY(spki, $0) } }),
+                spkiDER: X509_REQ_get_X509_PUBKEY(request).flatMap { spki in
+                    try? OpenSSLSupport.der { i2d_X509_PUBKEY(spki, $0) }
+                }),
             names: names, valid: valid)
     }
 
@@ -49,7 +52,9 @@ extension CertificateSigningRequest {
         if !names.isEmpty {
             let general = try OpenSSLNames.generalNames(names)
             defer { GENERAL_NAMES_free(general) }
-            guard let extensions = OPENSSL_sk_new_null() else { throw OpenSSLErrorQueue.error(.internalError, "out of memory") }
+            guard let extensions = OPENSSL_sk_new_null() else {
+                throw OpenSSLErrorQueue.error(.internalError, "out of memory")
+            }
             defer { symbolon_sk_X509_EXTENSION_pop_free(extensions) }
             guard let ext = X509V3_EXT_i2d(NID_subject_alt_name, 0, UnsafeMutableRawPointer(general)) else {
                 throw OpenSSLErrorQueue.error(.internalError, "cannot encode the requested names")

@@ -23,7 +23,8 @@ extension ChainVerifier {
         guard let context = X509_STORE_CTX_new() else { return .failure(.init(.other, "out of memory")) }
         defer { X509_STORE_CTX_free(context) }
         guard X509_STORE_CTX_init(context, store, leaf.handle.pointer, untrusted) == 1 else {
-            return .failure(.init(.other, "cannot set up verification: \(OpenSSLErrorQueue.drain().joined(separator: "; "))"))
+            return .failure(
+                .init(.other, "cannot set up verification: \(OpenSSLErrorQueue.drain().joined(separator: "; "))"))
         }
         let parameters = X509_STORE_CTX_get0_param(context)
         X509_VERIFY_PARAM_set_time(parameters, time_t(policy.time.timeIntervalSince1970.rounded(.down)))
@@ -35,7 +36,9 @@ extension ChainVerifier {
             X509_STORE_CTX_set0_crls(context, crls)
         }
         X509_VERIFY_PARAM_set_flags(parameters, flags)
-        if let maximum = policy.maximumIntermediates { X509_VERIFY_PARAM_set_depth(parameters, Int32(clamping: max(0, maximum))) }
+        if let maximum = policy.maximumIntermediates {
+            X509_VERIFY_PARAM_set_depth(parameters, Int32(clamping: max(0, maximum)))
+        }
         if policy.purpose == .client { X509_STORE_CTX_set_purpose(context, X509_PURPOSE_SSL_CLIENT) }
         if policy.purpose == .server { X509_STORE_CTX_set_purpose(context, X509_PURPOSE_SSL_SERVER) }
         // A trust anchor is trusted by configuration, not by a CRL: OpenSSL's CRL_CHECK_ALL would also demand a CRL
@@ -63,7 +66,8 @@ extension ChainVerifier {
                 X509_up_ref(x509)
                 return try? Certificate(owning: x509)
             }
-            return .failure(ChainVerifier.failure(openSSLError: error, depth: depth, certificate: current, policy: policy))
+            return .failure(
+                ChainVerifier.failure(openSSLError: error, depth: depth, certificate: current, policy: policy))
         }
         // Hand back the caller's own values: re-wrapping each X509 would re-parse it (and re-verify a root's
         // self-signature) on every call.
@@ -124,13 +128,15 @@ extension ChainVerifier {
             X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT, X509_V_ERR_SELF_SIGNED_CERT_IN_CHAIN,
             X509_V_ERR_UNABLE_TO_VERIFY_LEAF_SIGNATURE:
             code = .unknownIssuer
-            reason = "\(named): \(text); it does not chain to a trusted root (wrong CA bundle, or a missing intermediate?)"
+            reason =
+                "\(named): \(text); it does not chain to a trusted root (wrong CA bundle, or a missing intermediate?)"
         case X509_V_ERR_CERT_SIGNATURE_FAILURE, X509_V_ERR_CRL_SIGNATURE_FAILURE,
             X509_V_ERR_UNABLE_TO_DECRYPT_CERT_SIGNATURE, X509_V_ERR_UNABLE_TO_DECODE_ISSUER_PUBLIC_KEY:
             code = .badSignature
         case X509_V_ERR_INVALID_PURPOSE:
             code = .wrongPurpose
-            reason = "\(named) is not allowed for TLS \(policy.purpose?.description ?? "use") (key usage / extended key usage)"
+            reason =
+                "\(named) is not allowed for TLS \(policy.purpose?.description ?? "use") (key usage / extended key usage)"
         case X509_V_ERR_PERMITTED_VIOLATION, X509_V_ERR_EXCLUDED_VIOLATION, X509_V_ERR_SUBTREE_MINMAX,
             X509_V_ERR_UNSUPPORTED_CONSTRAINT_TYPE, X509_V_ERR_UNSUPPORTED_CONSTRAINT_SYNTAX,
             X509_V_ERR_UNSUPPORTED_NAME_SYNTAX:
@@ -163,6 +169,7 @@ extension ChainVerifier {
         X509_V_ERR_AUTHORITY_KEY_IDENTIFIER_CRITICAL, X509_V_ERR_SUBJECT_KEY_IDENTIFIER_CRITICAL,
         X509_V_ERR_PATHLEN_INVALID_FOR_NON_CA, X509_V_ERR_PATHLEN_WITHOUT_KU_KEY_CERT_SIGN,
         X509_V_ERR_INVALID_EXTENSION, X509_V_ERR_EC_KEY_EXPLICIT_PARAMS, X509_V_ERR_ERROR_IN_CERT_NOT_BEFORE_FIELD,
-        X509_V_ERR_ERROR_IN_CERT_NOT_AFTER_FIELD, X509_V_ERR_UNNESTED_RESOURCE, X509_V_ERR_KU_KEY_CERT_SIGN_INVALID_FOR_NON_CA,
+        X509_V_ERR_ERROR_IN_CERT_NOT_AFTER_FIELD, X509_V_ERR_UNNESTED_RESOURCE,
+        X509_V_ERR_KU_KEY_CERT_SIGN_INVALID_FOR_NON_CA,
     ]
 }
