@@ -7,12 +7,19 @@ extension CertificateAuthority {
 
     /// Issues one certificate: checks the request against its profile and the trust domain, signs, verifies the
     /// result with the same verifier relying parties use, and records it durably before returning.
-    public func issue(_ request: IssuanceRequest, now: Date = Date()) throws -> IssuedCertificate {
-        try issue([request], now: now)[0]
+    public func issue(
+        _ request: IssuanceRequest, now: Date = Date(), beforeCommit: ([IssuedCertificate]) throws -> Void = { _ in }
+    ) throws -> IssuedCertificate {
+        try issue([request], now: now, beforeCommit: beforeCommit)[0]
     }
 
     /// Issues several certificates and records them in one transaction (group commit): all or none.
-    public func issue(_ requests: [IssuanceRequest], now: Date = Date()) throws -> [IssuedCertificate] {
+    ///
+    /// `beforeCommit` runs after signing and before recording: if it throws, nothing is recorded. Use it to stage
+    /// output files (`SecureFile.stage`), so a failed write cannot leave a recorded certificate without its file.
+    public func issue(
+        _ requests: [IssuanceRequest], now: Date = Date(), beforeCommit: ([IssuedCertificate]) throws -> Void = { _ in }
+    ) throws -> [IssuedCertificate] {
         var prepared = try requests.map { try prepare($0, now: now) }
         let timestamps = ISO8601DateFormatter()  // one per call: making one costs more than signing
         for attempt in 0..<3 {
@@ -26,6 +33,7 @@ extension CertificateAuthority {
                         "notAfter": timestamps.string(from: item.record.notAfter),
                     ], at: now)
             }
+            try beforeCommit(issued)
             do {
                 try store.insert(issued.map(\.record), audit: events)
                 return issued

@@ -102,11 +102,24 @@ struct CAIssueCommand: Command {
         let request = IssuanceRequest(
             profile: profile, keySource: keySource, commonName: commonName, spiffeID: spiffeID, dnsNames: dnsNames,
             ipAddresses: ipAddresses, email: email, deviceSerial: deviceSerial, lifetime: lifetime)
-        let issued = try authority.issue(request)
-        if let outKey, let key = issued.privateKey {
-            try SecureFile.write(key.pemEncoded(), to: outKey, permissions: 0o600)
+        // The files are written in full before the certificate is recorded and appear only once it is: a failure
+        // anywhere leaves neither a recorded certificate without its files nor files for an unrecorded one.
+        var staged: [StagedFile] = []
+        let issued: IssuedCertificate
+        do {
+            issued = try authority.issue(request) { batch in
+                for stagedFile in staged { stagedFile.discard() }  // a retry with fresh serials re-stages
+                staged = []
+                if let outKey, let key = batch[0].privateKey {
+                    staged.append(try SecureFile.stage(Data(key.pemEncoded().utf8), to: outKey, permissions: 0o600))
+                }
+                staged.append(try SecureFile.stage(Data(batch[0].chainPEM.utf8), to: outCert))
+            }
+        } catch {
+            for stagedFile in staged { stagedFile.discard() }
+            throw error
         }
-        try SecureFile.write(issued.chainPEM, to: outCert)
+        for stagedFile in staged { try stagedFile.commit() }
         for warning in issued.warnings { Console.warn(warning) }
         let identity = issued.certificate.spiffeID?.description ?? issued.record.subject
         Console.out(

@@ -300,3 +300,32 @@ struct CertificateAuthorityTests {
         #expect(error?.reason.contains("teleport") == true)
     }
 }
+
+@Suite("Certificate authority: commit and configuration")
+struct CertificateAuthorityCommitTests {
+    struct StagingFailed: Error {}
+
+    @Test("when the caller's pre-commit step fails, nothing is recorded")
+    func beforeCommitFailure() throws {
+        let ca = try TestCA()
+        #expect(throws: StagingFailed.self) {
+            try ca.authority.issue(IssuanceRequest(profile: "client", commonName: "x")) { _ in throw StagingFailed() }
+        }
+        #expect(try ca.count() == 0)
+        #expect(try ca.authority.store.auditEvents(limit: nil).map(\.action) == ["ca.init"])
+    }
+
+    @Test("CRL distribution point and OCSP URLs from the configuration are written into issued certificates")
+    func urls() throws {
+        let directory = TemporaryDirectory()
+        let authority = try CertificateAuthority.initialize(
+            directory: CADirectory(path: directory.path),
+            configuration: CAConfiguration(
+                name: "Acme", trustDomain: "acme.internal", crlURL: "http://ca.acme.internal/crl.pem",
+                ocspURL: "http://ca.acme.internal/ocsp"),
+            rootPassphrase: TestCA.passphrase)
+        let issued = try authority.issue(IssuanceRequest(profile: "client", commonName: "x"))
+        #expect(issued.certificate.crlDistributionPoints == ["http://ca.acme.internal/crl.pem"])
+        #expect(issued.certificate.ocspURLs == ["http://ca.acme.internal/ocsp"])
+    }
+}
