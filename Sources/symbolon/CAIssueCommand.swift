@@ -121,7 +121,12 @@ struct CAIssueCommand: Command {
         }
         for stagedFile in staged { try stagedFile.commit() }
         for warning in issued.warnings { Console.warn(warning) }
-        let identity = issued.certificate.spiffeID?.description ?? issued.record.subject
+        let certificate = issued.certificate
+        let names =
+            [certificate.subject.commonName].compactMap { $0 } + certificate.subjectAlternativeNames.map(\.description)
+        let identity =
+            certificate.spiffeID?.description
+            ?? (names.isEmpty ? certificate.subject.description : names.joined(separator: ", "))
         Console.out(
             "issued \(issued.record.profile) certificate \(issued.record.serial) for \(identity), valid until \(CommonOptions.format(issued.certificate.notAfter))"
         )
