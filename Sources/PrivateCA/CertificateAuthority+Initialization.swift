@@ -50,7 +50,7 @@ extension CertificateAuthority {
         let rootKey = try PrivateKey.generate(keyAlgorithm)
         var rootBuilder = CertificateBuilder(
             subject: DistinguishedName([("O", configuration.name), ("CN", "\(configuration.name) Root CA")]),
-            publicKey: rootKey.publicKey, notBefore: now.addingTimeInterval(-60),
+            publicKey: rootKey.publicKey, notBefore: now.addingTimeInterval(-backdating),
             notAfter: now.addingTimeInterval(rootLifetime))
         rootBuilder.basicConstraints = BasicConstraints(isCA: true, pathLength: 1)
         rootBuilder.keyUsage = [.keyCertSign, .cRLSign]
@@ -59,7 +59,7 @@ extension CertificateAuthority {
         let intermediateKey = try PrivateKey.generate(keyAlgorithm)
         var intermediateBuilder = CertificateBuilder(
             subject: DistinguishedName([("O", configuration.name), ("CN", "\(configuration.name) Intermediate CA")]),
-            publicKey: intermediateKey.publicKey, notBefore: now.addingTimeInterval(-60),
+            publicKey: intermediateKey.publicKey, notBefore: now.addingTimeInterval(-backdating),
             notAfter: now.addingTimeInterval(intermediateLifetime))
         intermediateBuilder.basicConstraints = BasicConstraints(isCA: true, pathLength: 0)
         intermediateBuilder.keyUsage = [.keyCertSign, .cRLSign, .digitalSignature]

@@ -244,12 +244,13 @@ extension CertificateAuthority {
         else { throw CAError(.profileViolation, "the \(what) must be 1 to \(limit) printable characters") }
     }
 
-    /// `90d`, `24h`, `30m`, `45s`, or combinations, for messages.
-    public static func describe(_ interval: TimeInterval) -> String {
+    /// `90d`, `24h`, `30m`, `45s`, or combinations (`1d12h`), for messages; at most `units` units, largest first.
+    public static func describe(_ interval: TimeInterval, units: Int = 4) -> String {
         // Clamp first: a hostile --lifetime can be far beyond what Int holds.
         var seconds = interval.isFinite ? Int(min(max(interval, 0), 1e15).rounded()) : Int(1e15)
         var parts: [String] = []
-        for (unit, size) in [("d", 86_400), ("h", 3600), ("m", 60), ("s", 1)] where seconds >= size {
+        for (unit, size) in [("d", 86_400), ("h", 3600), ("m", 60), ("s", 1)]
+        where seconds >= size && parts.count < units {
             parts.append("\(seconds / size)\(unit)")
             seconds %= size
         }

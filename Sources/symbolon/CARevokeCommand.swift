@@ -45,8 +45,8 @@ struct CARevokeCommand: Command {
     }
 
     func run() throws -> ExitCode {
-        let target = try serial ?? Certificate.load(file: certificateFile!)[0].serial
         let authority = try CertificateAuthority.open(directory: CADirectory(path: directory))
+        var target = serial ?? ""
         if let certificateFile {
             let certificate = try Certificate.load(file: certificateFile)[0]
             guard certificate.issuer == authority.intermediate.subject,
@@ -56,6 +56,7 @@ struct CARevokeCommand: Command {
                     .badConfiguration,
                     "\(certificateFile) was not issued by this CA's intermediate (\(authority.intermediate.subject))")
             }
+            target = certificate.serial
         }
         let record = try authority.revoke(serial: target, reason: reason)
         Console.out("revoked \(record.serial) (\(record.spiffeID ?? record.subject)), reason \(reason.name)")

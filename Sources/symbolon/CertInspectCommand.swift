@@ -1,5 +1,6 @@
 import CLIKit
 import Foundation
+import PrivateCA
 import X509
 
 /// `symbolon cert inspect`: a readable summary of certificates, CSRs and CRLs.
@@ -79,15 +80,7 @@ struct CertInspectCommand: Command {
             )
             Console.out("  Revoked:     \(crl.entries.count)")
             for entry in crl.entries {
-                let reason =
-                    entry.reasonCode.map { code in
-                        [
-                            "unspecified", "keyCompromise", "cACompromise", "affiliationChanged", "superseded",
-                            "cessationOfOperation", "certificateHold", "-", "removeFromCRL", "privilegeWithdrawn",
-                            "aACompromise",
-                        ][
-                            min(max(code, 0), 10)]
-                    } ?? "unspecified"
+                let reason = entry.reasonCode.map { RevocationReason(code: $0)?.name ?? "code \($0)" } ?? "unspecified"
                 Console.out("    \(entry.serial)  \(CommonOptions.format(entry.revocationDate))  \(reason)")
             }
             Console.out("")
