@@ -8,11 +8,14 @@ let package = Package(
         .executable(name: "symbolon", targets: ["symbolon"]),
         .library(name: "X509", targets: ["X509"]),
         .library(name: "PrivateCA", targets: ["PrivateCA"]),
+        .library(name: "TLS", targets: ["TLS"]),
     ],
     targets: [
         // C libraries from Debian packages, behind the wall.
         .systemLibrary(
             name: "COpenSSL", pkgConfig: "openssl", providers: [.apt(["libssl-dev"])]),
+        .systemLibrary(
+            name: "CGnuTLS", pkgConfig: "gnutls", providers: [.apt(["libgnutls28-dev"])]),
         .systemLibrary(
             name: "CSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
         // The only C: one-line wrappers for macros the importer cannot see.
@@ -20,6 +23,7 @@ let package = Package(
 
         .target(name: "X509", dependencies: ["COpenSSL", "CShims"]),
         .target(name: "PrivateCA", dependencies: ["X509", "CSQLite"]),
+        .target(name: "TLS", dependencies: ["X509", "CGnuTLS"]),
         .target(name: "CLIKit"),
         .executableTarget(name: "symbolon", dependencies: ["X509", "PrivateCA", "CLIKit"]),
         // The bench measures OpenSSL directly (raw sign rate, prototypes of proposed changes): measurement only.
@@ -29,6 +33,7 @@ let package = Package(
 
         .testTarget(name: "X509Tests", dependencies: ["X509", "TestSupport"]),
         .testTarget(name: "PrivateCATests", dependencies: ["PrivateCA", "X509", "TestSupport"]),
+        .testTarget(name: "TLSTests", dependencies: ["TLS", "X509", "TestSupport"]),
         .testTarget(name: "CLIKitTests", dependencies: ["CLIKit"]),
         .testTarget(name: "EndToEndTests", dependencies: ["TestSupport"]),
     ],

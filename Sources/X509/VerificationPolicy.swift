@@ -36,6 +36,8 @@ public struct VerificationPolicy: Sendable {
     /// When set, revocation is checked for every certificate below the root and a CA without a CRL here is a
     /// rejection. nil: no revocation checking.
     public var crls: [CertificateRevocationList]?
+    /// Accept a CRL past its nextUpdate (it still revokes what it lists). Off by default: a stale CRL fails closed.
+    public var acceptsStaleCRLs: Bool = false
 
     public init(
         time: Date = Date(), purpose: Purpose? = nil, requiredExtendedKeyUsages: [ExtendedKeyUsage] = [],

@@ -3,6 +3,9 @@ internal import CShims
 import Foundation
 
 extension ChainVerifier {
+    /// A non-nil marker stored in the verification context's ex_data slot 0 when stale CRLs are accepted.
+    nonisolated(unsafe) static let staleCRLsAccepted = UnsafeMutableRawPointer(bitPattern: 1)
+
     func verifyPath(leaf: Certificate, intermediates: [Certificate], policy: VerificationPolicy)
         -> Result<[Certificate], VerificationFailure>
     {
@@ -32,8 +35,12 @@ extension ChainVerifier {
         if policy.strict { flags |= UInt(X509_V_FLAG_X509_STRICT) }
         if anchoredUntil != nil { flags |= UInt(X509_V_FLAG_PARTIAL_CHAIN) }
         if policy.crls != nil {
-            flags |= UInt(X509_V_FLAG_CRL_CHECK) | UInt(X509_V_FLAG_CRL_CHECK_ALL)
+            // Anchored at an already verified intermediate, only the leaf is left to check: the intermediate's own
+            // revocation was checked (against the root's CRL) when the anchor was made.
+            flags |= UInt(X509_V_FLAG_CRL_CHECK)
+            if anchoredUntil == nil { flags |= UInt(X509_V_FLAG_CRL_CHECK_ALL) }
             X509_STORE_CTX_set0_crls(context, crls)
+            if policy.acceptsStaleCRLs { X509_STORE_CTX_set_ex_data(context, 0, ChainVerifier.staleCRLsAccepted) }
         }
         X509_VERIFY_PARAM_set_flags(parameters, flags)
         if let maximum = policy.maximumIntermediates {
@@ -51,6 +58,11 @@ extension ChainVerifier {
             if error == X509_V_ERR_UNABLE_TO_GET_CRL, Int(depth) == chainLength - 1,
                 let top = X509_STORE_CTX_get_current_cert(context), X509_self_signed(top, 0) == 1
             {
+                X509_STORE_CTX_set_error(context, X509_V_OK)
+                return 1
+            }
+            // Configured leniency: a CRL past its nextUpdate still revokes what it lists, and is accepted.
+            if error == X509_V_ERR_CRL_HAS_EXPIRED, X509_STORE_CTX_get_ex_data(context, 0) != nil {
                 X509_STORE_CTX_set_error(context, X509_V_OK)
                 return 1
             }
