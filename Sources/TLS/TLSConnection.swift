@@ -45,6 +45,15 @@ public final class TLSConnection {
     /// Why the peer was refused, when it was refused by our verifier or policy.
     public private(set) var rejection: TLSError?
     public private(set) var isHandshakeComplete = false
+    /// The leaf a refused peer presented (kept only on refusal, for the log).
+    private var presentedLeaf: [UInt8]?
+
+    /// How a refused peer's certificate names it (SPIFFE ID, DNS name or CN), for logs; nil when it sent none.
+    public var presentedLeafDescription: String? {
+        if let peer, peer.isAuthenticated { return peer.description }
+        guard let presentedLeaf, let leaf = try? Certificate(der: presentedLeaf) else { return nil }
+        return PeerIdentity(chain: [leaf]).description
+    }
 
     /// Creates a connection for `context`'s role. `output` receives every byte to send to the peer, in order;
     /// it must accept them all (queue what the socket does not take now).
@@ -208,6 +217,7 @@ public final class TLSConnection {
             }
             switch context.peerVerifier.verify(presented: chain) {
             case .failure(let failure):
+                presentedLeaf = chain.first
                 rejection = TLSError(.peerCertificateRejected, "certificate rejected: \(failure)")
                 return false
             case .success(let verified):
@@ -218,6 +228,7 @@ public final class TLSConnection {
             let verdict = authorizer(identity)
             guard verdict.isAllowed else {
                 rejection = TLSError(.peerNotAuthorized, "not authorized: \(verdict.detail)")
+                presentedLeaf = identity.leaf?.der
                 return false
             }
             authorizationDetail = verdict.detail

@@ -21,6 +21,8 @@ public struct TLSError: Error, Sendable, CustomStringConvertible {
         public static let alertReceived = Code("alertReceived")
         /// The connection closed before the TLS exchange finished.
         public static let prematureClose = Code("prematureClose")
+        /// The peer did not finish the handshake in the time allowed.
+        public static let handshakeTimeout = Code("handshakeTimeout")
         /// A record could not be decrypted or parsed.
         public static let recordFailed = Code("recordFailed")
         /// Any other failure reported by the TLS library.

@@ -4,7 +4,7 @@ import CLIKit
 struct SymbolonCommand: Command {
     static let configuration = CommandConfiguration(
         commandName: "symbolon",
-        abstract: "Mutual TLS made practical: a private CA, certificate tools, and (soon) a proxy.",
+        abstract: "Mutual TLS made practical: a private CA, certificate tools, and an mTLS proxy.",
         discussion: """
             Exit codes: 0 success; 1 failure or rejection (the reason is printed); 2 usage error;
             3 a feature this build does not support; 4 an inventory threshold was crossed (ca list).
@@ -12,7 +12,7 @@ struct SymbolonCommand: Command {
             Passphrases are never taken from the command line: use --passphrase-file FILE or the
             SYMBOLON_PASSPHRASE environment variable.
             """,
-        subcommands: [CACommand.self, CertCommand.self, ExportCommand.self, VersionCommand.self])
+        subcommands: [CACommand.self, CertCommand.self, ExportCommand.self, ProxyCommand.self, VersionCommand.self])
     init(parsed: ParsedArguments) {}
 }
 
@@ -51,5 +51,13 @@ struct ExportCommand: Command {
     static let configuration = CommandConfiguration(
         commandName: "export", abstract: "Package certificates for other software.",
         subcommands: [ExportP12Command.self])
+    init(parsed: ParsedArguments) {}
+}
+
+/// `symbolon proxy …`.
+struct ProxyCommand: Command {
+    static let configuration = CommandConfiguration(
+        commandName: "proxy", abstract: "Run the mTLS proxy: server (inbound, edge or sidecar) or client (outbound).",
+        subcommands: [ProxyServerCommand.self, ProxyClientCommand.self])
     init(parsed: ParsedArguments) {}
 }

@@ -1,0 +1,9 @@
+/// The open connections of one event loop. Touched only on that loop's thread, so it needs no lock; the proxy
+/// reaches it through `EventLoop.execute`.
+final class ConnectionRegistry {
+    private(set) var connections: [ObjectIdentifier: ProxyConnection] = [:]
+
+    func add(_ connection: ProxyConnection) { connections[ObjectIdentifier(connection)] = connection }
+    func remove(_ connection: ProxyConnection) { connections.removeValue(forKey: ObjectIdentifier(connection)) }
+    var count: Int { connections.count }
+}
