@@ -36,9 +36,22 @@ extension AuthorizationPolicy {
                 .tooLarge,
                 "the policy is larger than 1 MiB (\(maximumDocumentSize) bytes); split it or use wider patterns")
         }
+        // A repeated key would otherwise be resolved silently by JSONDecoder; it is checked once the JSON is known
+        // to be well-formed, and before any other complaint about the document's contents.
+        func refuseDuplicateKeys() throws {
+            guard let (path, key) = JSONDuplicateKeys.first(in: json) else { return }
+            throw PolicyError(
+                .duplicateKey,
+                "the key \"\(AuthorizationPolicy.escapingControlCharacters(String(key.prefix(80))))\" appears more than "
+                    + "once in this object; keep one (JSON parsers disagree on which would win)",
+                path: path.isEmpty ? nil : path)
+        }
         do {
-            return try JSONDecoder().decode(PolicyDocument.self, from: json).policy
+            let policy = try JSONDecoder().decode(PolicyDocument.self, from: json).policy
+            try refuseDuplicateKeys()
+            return policy
         } catch let error as PolicyError {
+            if error.code != .duplicateKey { try refuseDuplicateKeys() }
             throw error
         } catch DecodingError.dataCorrupted(let context) {
             let detail = (context.underlyingError as NSError?)?.userInfo[NSDebugDescriptionErrorKey] as? String

@@ -14,6 +14,8 @@ public struct PolicyError: Error, CustomStringConvertible, Sendable {
         public static let invalidJSON = Code("invalidJSON")
         /// A key the policy format does not know (often a typo).
         public static let unknownKey = Code("unknownKey")
+        /// A key appears twice in one JSON object.
+        public static let duplicateKey = Code("duplicateKey")
         /// A required key is absent.
         public static let missingKey = Code("missingKey")
         /// A value has the wrong JSON type (a number where a string belongs …).
