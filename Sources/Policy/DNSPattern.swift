@@ -22,19 +22,24 @@ struct DNSPattern: Sendable, Hashable {
         lowercased = Array((isWildcard ? String(text.dropFirst()) : text).utf8).map(DNSPattern.lower)
     }
 
+    // Plain index loops, as in SPIFFEPattern: this runs on every connection.
     func matches(_ name: String) -> Bool {
         var name = name
         return name.withUTF8 { bytes in
-            guard isWildcard else {
-                return bytes.count == lowercased.count && zip(bytes, lowercased).allSatisfy { DNSPattern.lower($0) == $1 }
-            }
             let labelLength = bytes.count - lowercased.count
-            guard labelLength > 0 else { return false }
-            let label = bytes[..<labelLength]
-            let suffix = bytes[labelLength...]
+            guard isWildcard ? labelLength > 0 : labelLength == 0 else { return false }
             // One label: letters, digits and "-" only (no ".", and a "*" in the certificate is not a name).
-            guard label.allSatisfy(DNSPattern.isLabelByte) else { return false }
-            return zip(suffix, lowercased).allSatisfy { DNSPattern.lower($0) == $1 }
+            var index = 0
+            while index < labelLength {
+                guard DNSPattern.isLabelByte(bytes[index]) else { return false }
+                index += 1
+            }
+            var offset = 0
+            while offset < lowercased.count {
+                guard DNSPattern.lower(bytes[labelLength + offset]) == lowercased[offset] else { return false }
+                offset += 1
+            }
+            return true
         }
     }
 

@@ -74,9 +74,11 @@ struct SPIFFEPattern: Sendable, Hashable {
             }
         }
         // Belt and braces: with every wildcard replaced by a valid segment the pattern must be a SPIFFE ID.
-        let example = prefix + domain + segments.map { segment -> String in
-            if case .literal(let bytes) = segment { "/" + String(decoding: bytes, as: UTF8.self) } else { "/x" }
-        }.joined() + (endsWithAnyDepth ? "/x" : "")
+        let example =
+            prefix + domain
+            + segments.map { segment -> String in
+                if case .literal(let bytes) = segment { "/" + String(decoding: bytes, as: UTF8.self) } else { "/x" }
+            }.joined() + (endsWithAnyDepth ? "/x" : "")
         do { _ = try SPIFFEID(example) } catch let error as X509Error { throw reject(error.reason) }
         self.text = text
         self.authority = Array((prefix + domain).utf8)
@@ -90,39 +92,64 @@ struct SPIFFEPattern: Sendable, Hashable {
         return uri.withUTF8 { matches(bytes: $0) }
     }
 
+    // Plain index loops rather than generic algorithms: this runs on every connection, and unspecialised
+    // generics (as in debug builds) cost several times more.
     private func matches(bytes: UnsafeBufferPointer<UInt8>) -> Bool {
-        guard bytes.count >= authority.count, bytes.starts(with: authority) else { return false }
-        var index = authority.count
-        // Reads "/segment" from `index`; returns the segment's range, or nil when the next byte is not "/".
-        func nextSegment() -> Range<Int>? {
-            guard index < bytes.count, bytes[index] == UInt8(ascii: "/") else { return nil }
+        let count = bytes.count
+        guard count >= authority.count else { return false }
+        var index = 0
+        while index < authority.count {
+            guard bytes[index] == authority[index] else { return false }
             index += 1
-            let start = index
-            while index < bytes.count, bytes[index] != UInt8(ascii: "/") { index += 1 }
-            return start..<index
         }
         for segment in segments {
-            guard let range = nextSegment() else { return false }
+            guard let end = SPIFFEPattern.segmentEnd(bytes, from: index) else { return false }
+            let start = index + 1
             switch segment {
             case .literal(let literal):
-                guard range.count == literal.count, bytes[range].elementsEqual(literal) else { return false }
+                guard end - start == literal.count else { return false }
+                var offset = 0
+                while offset < literal.count {
+                    guard bytes[start + offset] == literal[offset] else { return false }
+                    offset += 1
+                }
             case .any:
-                guard SPIFFEPattern.isValidSegment(bytes[range]) else { return false }
+                guard SPIFFEPattern.isValidSegment(bytes, start, end) else { return false }
             }
+            index = end
         }
         if endsWithAnyDepth {
-            guard index < bytes.count else { return false }
-            while index < bytes.count {
-                guard let range = nextSegment(), SPIFFEPattern.isValidSegment(bytes[range]) else { return false }
+            guard index < count else { return false }
+            while index < count {
+                guard let end = SPIFFEPattern.segmentEnd(bytes, from: index),
+                    SPIFFEPattern.isValidSegment(bytes, index + 1, end)
+                else { return false }
+                index = end
             }
         }
-        return index == bytes.count
+        return index == count
+    }
+
+    /// For "/segment…" at `index`, where the segment ends (the next "/" or the end); nil without the leading "/".
+    private static func segmentEnd(_ bytes: UnsafeBufferPointer<UInt8>, from index: Int) -> Int? {
+        guard index < bytes.count, bytes[index] == UInt8(ascii: "/") else { return nil }
+        var end = index + 1
+        while end < bytes.count, bytes[end] != UInt8(ascii: "/") { end += 1 }
+        return end
     }
 
     /// A segment a SPIFFE ID may hold: not empty, not `.` or `..`, only letters, digits, `.`, `-`, `_`.
-    static func isValidSegment(_ segment: Slice<UnsafeBufferPointer<UInt8>>) -> Bool {
-        guard !segment.isEmpty, segment.allSatisfy(isPathByte) else { return false }
-        return !segment.allSatisfy { $0 == UInt8(ascii: ".") } || segment.count > 2
+    private static func isValidSegment(_ bytes: UnsafeBufferPointer<UInt8>, _ start: Int, _ end: Int) -> Bool {
+        guard start < end else { return false }
+        var onlyDots = true
+        var index = start
+        while index < end {
+            let byte = bytes[index]
+            guard isPathByte(byte) else { return false }
+            if byte != UInt8(ascii: ".") { onlyDots = false }
+            index += 1
+        }
+        return !onlyDots || end - start > 2
     }
 
     static func isPathByte(_ byte: UInt8) -> Bool {

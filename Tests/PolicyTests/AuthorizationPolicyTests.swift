@@ -46,7 +46,8 @@ struct AuthorizationPolicyTests {
             [.uri("spiffe://acme.internal/ns/web/api"), .dns("web.example.com")], subject: [("CN", "web")])
         #expect(
             policy.evaluate(svid).reason
-                == "spiffe://acme.internal/ns/web/api [subject CN=web, DNS:web.example.com] matched none of 1 rule (cn bob)")
+                == "spiffe://acme.internal/ns/web/api [subject CN=web, DNS:web.example.com] matched none of 1 rule (cn bob)"
+        )
         let plain = try Fixtures.leaf([.dns("a.example.com")], subject: [("OU", "ops"), ("CN", "alice\nFORGED")])
         #expect(
             policy.evaluate(plain).reason
@@ -75,7 +76,9 @@ struct AuthorizationPolicyTests {
         #expect(policy.isEmpty)
         let decision = policy.evaluate(try Fixtures.svid("spiffe://acme.internal/x"))
         #expect(!decision.isAllowed)
-        #expect(decision.reason == "spiffe://acme.internal/x matched no rule: the policy has no rules and denies every client")
+        #expect(
+            decision.reason
+                == "spiffe://acme.internal/x matched no rule: the policy has no rules and denies every client")
         #expect(policy.description == "no rules: every client with a certificate is denied")
         #expect(!(try Self.paymentsAndAPI()).isEmpty)
     }
@@ -108,7 +111,9 @@ struct AuthorizationPolicyTests {
             AuthorizationRule(name: "payments", try .spiffeID("spiffe://acme.internal/ns/payments/*")),
             AuthorizationRule(try .dns("*.example.com")),
         ])
-        #expect(policy.description == "2 rules: payments (spiffe-id spiffe://acme.internal/ns/payments/*), dns *.example.com")
+        #expect(
+            policy.description
+                == "2 rules: payments (spiffe-id spiffe://acme.internal/ns/payments/*), dns *.example.com")
         let many = AuthorizationPolicy(
             rules: (0..<20).map { AuthorizationRule(.commonName("c\($0)")) }, allowUnauthenticated: true)
         #expect(many.description.hasPrefix("20 rules: cn c0, cn c1,"))
@@ -150,9 +155,10 @@ struct AuthorizationPolicyTests {
         let file = try Self.paymentsAndAPI()
         let flags = try AuthorizationPolicy.fromFlags(dnsNames: ["api.example.com", "b.example.com"])
         let merged = file.merged(with: flags)
-        #expect(merged.rules.map(\.label) == [
-            "spiffe-id spiffe://acme.internal/ns/payments/*", "dns api.example.com", "dns b.example.com",
-        ])
+        #expect(
+            merged.rules.map(\.label) == [
+                "spiffe-id spiffe://acme.internal/ns/payments/*", "dns api.example.com", "dns b.example.com",
+            ])
         #expect(!merged.allowUnauthenticated)
         #expect(merged.merged(with: AuthorizationPolicy(rules: [], allowUnauthenticated: true)).allowUnauthenticated)
     }

@@ -113,7 +113,9 @@ struct NameMatcherTests {
     @Test("matchers are values: equal when built from the same text")
     func hashable() throws {
         #expect(try IdentityMatcher.dns("*.example.com") == IdentityMatcher.dns("*.example.com"))
-        #expect(try IdentityMatcher.spkiPin(String(repeating: "A", count: 43) + "=") == IdentityMatcher.spkiPin("sha256//" + String(repeating: "A", count: 43) + "="))
+        #expect(
+            try IdentityMatcher.spkiPin(String(repeating: "A", count: 43) + "=")
+                == IdentityMatcher.spkiPin("sha256//" + String(repeating: "A", count: 43) + "="))
         #expect(IdentityMatcher.commonName("a") != IdentityMatcher.organizationalUnit("a"))
     }
 }

@@ -43,6 +43,21 @@ struct PolicyJSONTests {
         #expect(try AuthorizationPolicy.parse(json: Array(#"{"rules": [{"cn": "a"}]}"#.utf8)).rules.count == 1)
     }
 
+    @Test("the example in docs/policy.md is a valid policy")
+    func documentedExample() throws {
+        let docs = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent(
+            "../../docs/policy.md")
+        let text = try String(contentsOf: docs, encoding: .utf8)
+        let block = try #require(text.components(separatedBy: "```json\n").dropFirst().first)
+        let json = try #require(block.components(separatedBy: "```").first)
+        let policy = try Self.parse(json)
+        #expect(
+            policy.rules.map(\.label) == [
+                "payments", "ops", "dns api.example.com", "uri urn:example:x",
+                "spki-pin sha256//n4bQgYhMfWWaL+qgxVrQFaO/TxsrC4Is0V1sFbDwCgg=", "everyone",
+            ])
+    }
+
     @Test(
         "bad documents are refused with a code, the JSON path and what to do",
         arguments: [
@@ -50,12 +65,17 @@ struct PolicyJSONTests {
             (#"[]"#, .wrongType, nil, "must be a JSON object"),
             (#"{}"#, .missingKey, nil, "no \"rules\" array"),
             (#"{"rules": [], "allowUnauthenticated": "yes"}"#, .wrongType, "allowUnauthenticated", "true or false"),
-            (#"{"rules": [], "allowUnauthenticaed": true}"#, .unknownKey, "allowUnauthenticaed",
-             "unknown key \"allowUnauthenticaed\" (did you mean \"allowUnauthenticated\"?); known keys: allowUnauthenticated, rules"),
+            (
+                #"{"rules": [], "allowUnauthenticaed": true}"#, .unknownKey, "allowUnauthenticaed",
+                "unknown key \"allowUnauthenticaed\" (did you mean \"allowUnauthenticated\"?); known keys: allowUnauthenticated, rules"
+            ),
             (#"{"rules": {"cn": "a"}}"#, .wrongType, "rules", "must be an array"),
             (#"{"rules": ["cn"]}"#, .wrongType, "rules[0]", "must be a rule object"),
-            (#"{"rules": [{"cn": "a"}, {"spiffeID": "spiffe://acme.internal/x"}]}"#, .unknownKey, "rules[1].spiffeID",
-             "unknown key \"spiffeID\" (did you mean \"spiffeId\"?); known keys: name, spiffeId, uri, dns, cn, ou, spkiPin, any"),
+            (
+                #"{"rules": [{"cn": "a"}, {"spiffeID": "spiffe://acme.internal/x"}]}"#, .unknownKey,
+                "rules[1].spiffeID",
+                "unknown key \"spiffeID\" (did you mean \"spiffeId\"?); known keys: name, spiffeId, uri, dns, cn, ou, spkiPin, any"
+            ),
             (#"{"rules": [{"cn": "a", "commonName": "b"}]}"#, .unknownKey, "rules[0].commonName", "known keys: name"),
             (#"{"rules": [{"cn": 5}]}"#, .wrongType, "rules[0].cn", "must be a string"),
             (#"{"rules": [{"ou": ["ops"]}]}"#, .wrongType, "rules[0].ou", "must be a string"),
@@ -68,12 +88,18 @@ struct PolicyJSONTests {
             (#"{"rules": [{"any": true, "cn": "a"}]}"#, .conflictingKeys, "rules[0]", "cannot also hold \"cn\""),
             (#"{"rules": [{"any": false}]}"#, .invalidValue, "rules[0].any", "can only be true"),
             (#"{"rules": [{"any": "true"}]}"#, .wrongType, "rules[0].any", "must be true"),
-            (#"{"rules": [{"cn": "a"}, {"cn": "b"}, {"spiffeId": "spiffe://*.acme.internal/x"}]}"#, .invalidValue,
-             "rules[2].spiffeId", "trust domain cannot be wildcarded"),
-            (#"{"rules": [{"spiffeId": "spiffe://acme.internal/ns/"}]}"#, .invalidValue, "rules[0].spiffeId",
-             "must not end with \"/\""),
-            (#"{"rules": [{"spkiPin": "sha256//AAAA"}]}"#, .invalidValue, "rules[0].spkiPin",
-             "decodes to 3 bytes; a SHA-256 pin is 32 bytes"),
+            (
+                #"{"rules": [{"cn": "a"}, {"cn": "b"}, {"spiffeId": "spiffe://*.acme.internal/x"}]}"#, .invalidValue,
+                "rules[2].spiffeId", "trust domain cannot be wildcarded"
+            ),
+            (
+                #"{"rules": [{"spiffeId": "spiffe://acme.internal/ns/"}]}"#, .invalidValue, "rules[0].spiffeId",
+                "must not end with \"/\""
+            ),
+            (
+                #"{"rules": [{"spkiPin": "sha256//AAAA"}]}"#, .invalidValue, "rules[0].spkiPin",
+                "decodes to 3 bytes; a SHA-256 pin is 32 bytes"
+            ),
             (#"{"rules": [{"dns": "*.com"}]}"#, .invalidValue, "rules[0].dns", "two labels"),
             (#"{"rules": [{"uri": "no scheme"}]}"#, .invalidValue, "rules[0].uri", "absolute URI"),
         ] as [(String, PolicyError.Code, String?, String)])
@@ -92,7 +118,8 @@ struct PolicyJSONTests {
         let bad = try directory.write("bad.json", #"{"rules": [{"dns": "api.example.com", "ou ": "ops"}]}"#)
         let error = #expect(throws: PolicyError.self) { try AuthorizationPolicy.load(file: bad) }
         #expect(error?.file == bad)
-        #expect(error?.description.hasPrefix("\(bad): rules[0].ou : unknown key \"ou \" (did you mean \"ou\"?)") == true)
+        #expect(
+            error?.description.hasPrefix("\(bad): rules[0].ou : unknown key \"ou \" (did you mean \"ou\"?)") == true)
         let missing = #expect(throws: PolicyError.self) { try AuthorizationPolicy.load(file: directory.file("none")) }
         #expect(missing?.code == .io)
         #expect(missing?.description == "\(directory.file("none")): no such file")
@@ -105,7 +132,9 @@ struct PolicyJSONTests {
         let path = try directory.write("big.json", #"{"rules": []}"# + padding)
         let error = #expect(throws: PolicyError.self) { try AuthorizationPolicy.load(file: path) }
         #expect(error?.code == .tooLarge)
-        #expect(error?.description == "\(path): the policy file is larger than 1 MiB (1048576 bytes); split it or use wider patterns")
+        #expect(
+            error?.description
+                == "\(path): the policy file is larger than 1 MiB (1048576 bytes); split it or use wider patterns")
         let inMemory = #expect(throws: PolicyError.self) { try Self.parse(#"{"rules": []}"# + padding) }
         #expect(inMemory?.code == .tooLarge)
         let justUnder = #"{"rules": []}"# + String(repeating: " ", count: AuthorizationPolicy.maximumDocumentSize - 13)
@@ -115,7 +144,10 @@ struct PolicyJSONTests {
     @Test("a key repeated in one object is refused rather than one value silently winning")
     func duplicateKeys() {
         for (json, path) in [
-            (#"{"rules": [{"cn": "a"}, {"spiffeId": "spiffe://acme.internal/a", "spiffeId": "spiffe://acme.internal/b"}]}"#, "rules[1]"),
+            (
+                #"{"rules": [{"cn": "a"}, {"spiffeId": "spiffe://acme.internal/a", "spiffeId": "spiffe://acme.internal/b"}]}"#,
+                "rules[1]"
+            ),
             (#"{"rules": [{"cn": "a", "c\u006e": "b"}]}"#, "rules[0]"),
             (#"{"rules": [], "allowUnauthenticated": true, "allowUnauthenticated": false}"#, nil),
             (#"{"rules": [{"cn": "a", "cn": 5}]}"#, "rules[0]"),

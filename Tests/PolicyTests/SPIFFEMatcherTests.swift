@@ -12,7 +12,8 @@ struct SPIFFEMatcherTests {
         #expect(!matcher.matches(try Fixtures.svid("spiffe://acme.internal/ns/payments/api2")))
         #expect(!matcher.matches(try Fixtures.svid("spiffe://acme.internal/ns/payments")))
         #expect(!matcher.matches(try Fixtures.svid("spiffe://acme.internal/ns/payments/api/x")))
-        #expect(!matcher.matches(try Fixtures.svid("spiffe://acme.internal/ns/Payments/api")), "paths are case-sensitive")
+        #expect(
+            !matcher.matches(try Fixtures.svid("spiffe://acme.internal/ns/Payments/api")), "paths are case-sensitive")
         #expect(matcher.description == "spiffe-id spiffe://acme.internal/ns/payments/api")
     }
 
