@@ -54,12 +54,34 @@ extension AuthorizationPolicy {
             if error.code != .duplicateKey { try refuseDuplicateKeys() }
             throw error
         } catch DecodingError.dataCorrupted(let context) {
-            let detail = (context.underlyingError as NSError?)?.userInfo[NSDebugDescriptionErrorKey] as? String
             throw PolicyError(
-                .invalidJSON, "not valid JSON: \(detail ?? context.debugDescription); check commas, quotes and braces")
+                .invalidJSON,
+                "not valid JSON: \(syntaxErrorDetail(json) ?? context.debugDescription); check commas, quotes and braces"
+            )
         } catch {
             throw PolicyError(.invalidJSON, "not a valid policy document: \(error)")
         }
+    }
+}
+
+extension AuthorizationPolicy {
+    /// Where the JSON breaks, from JSONSerialization (JSONDecoder on Linux only says that it does): "Invalid value
+    /// around character 20 (line 3, column 8)".
+    static func syntaxErrorDetail(_ json: Data) -> String? {
+        do { _ = try JSONSerialization.jsonObject(with: json, options: [.fragmentsAllowed]) } catch {
+            guard var detail = (error as NSError).userInfo[NSDebugDescriptionErrorKey] as? String else { return nil }
+            if detail.hasSuffix(".") { detail.removeLast() }
+            if let range = detail.range(of: "character "), let offset = Int(detail[range.upperBound...]),
+                offset <= json.count
+            {
+                let before = json.prefix(offset)
+                let line = before.count { $0 == UInt8(ascii: "\n") } + 1
+                let column = offset - (before.lastIndex(of: UInt8(ascii: "\n")).map { $0 + 1 } ?? 0) + 1
+                detail += " (line \(line), column \(column))"
+            }
+            return detail
+        }
+        return nil
     }
 }
 

@@ -5,9 +5,11 @@
 public struct PolicyError: Error, CustomStringConvertible, Sendable {
     /// A kind of policy failure. New codes may be added.
     public struct Code: Hashable, Sendable, CustomStringConvertible {
+        /// The code's name, as logs and scripts see it.
         public let name: String
         /// A code with this name; prefer the static members.
         public init(_ name: String) { self.name = name }
+        /// The name.
         public var description: String { name }
 
         /// The input is not well-formed JSON.

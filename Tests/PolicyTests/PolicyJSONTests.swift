@@ -61,7 +61,15 @@ struct PolicyJSONTests {
     @Test(
         "bad documents are refused with a code, the JSON path and what to do",
         arguments: [
-            (#"{"rules": [ {"cn": "a"}, ]"#, PolicyError.Code.invalidJSON, nil, "not valid JSON"),
+            (
+                #"{"rules": [ {"cn": "a"}, ]"#, PolicyError.Code.invalidJSON, nil,
+                "not valid JSON: Unexpected end of file"
+            ),
+            (
+                "{\n  \"rules\": [\n    {\"cn\" \"a\"} ]}", .invalidJSON, nil,
+                "(line 3, column 11); check commas, quotes"
+            ),
+            ("", .invalidJSON, nil, "not valid JSON"),
             (#"[]"#, .wrongType, nil, "must be a JSON object"),
             (#"{}"#, .missingKey, nil, "no \"rules\" array"),
             (#"{"rules": [], "allowUnauthenticated": "yes"}"#, .wrongType, "allowUnauthenticated", "true or false"),
