@@ -96,6 +96,8 @@ struct PolicyJSONTests {
             (#"{"rules": [{"any": true, "cn": "a"}]}"#, .conflictingKeys, "rules[0]", "cannot also hold \"cn\""),
             (#"{"rules": [{"any": false}]}"#, .invalidValue, "rules[0].any", "can only be true"),
             (#"{"rules": [{"any": "true"}]}"#, .wrongType, "rules[0].any", "must be true"),
+            (#"{"rules": [{"any": 1}]}"#, .wrongType, "rules[0].any", "must be true"),
+            (#"{"rules": [], "allowUnauthenticated": 1}"#, .wrongType, "allowUnauthenticated", "true or false"),
             (
                 #"{"rules": [{"cn": "a"}, {"cn": "b"}, {"spiffeId": "spiffe://*.acme.internal/x"}]}"#, .invalidValue,
                 "rules[2].spiffeId", "trust domain cannot be wildcarded"
