@@ -9,6 +9,7 @@ let package = Package(
         .library(name: "X509", targets: ["X509"]),
         .library(name: "PrivateCA", targets: ["PrivateCA"]),
         .library(name: "TLS", targets: ["TLS"]),
+        .library(name: "Policy", targets: ["Policy"]),
     ],
     targets: [
         // C libraries from Debian packages, behind the wall.
@@ -24,6 +25,7 @@ let package = Package(
         .target(name: "X509", dependencies: ["COpenSSL", "CShims"]),
         .target(name: "PrivateCA", dependencies: ["X509", "CSQLite"]),
         .target(name: "TLS", dependencies: ["X509", "CGnuTLS"]),
+        .target(name: "Policy", dependencies: ["X509"]),
         .target(name: "CLIKit"),
         .executableTarget(name: "symbolon", dependencies: ["X509", "PrivateCA", "CLIKit"]),
         // The bench measures OpenSSL directly (raw sign rate, prototypes of proposed changes): measurement only.
@@ -34,6 +36,7 @@ let package = Package(
         .testTarget(name: "X509Tests", dependencies: ["X509", "TestSupport"]),
         .testTarget(name: "PrivateCATests", dependencies: ["PrivateCA", "X509", "TestSupport"]),
         .testTarget(name: "TLSTests", dependencies: ["TLS", "X509", "TestSupport"]),
+        .testTarget(name: "PolicyTests", dependencies: ["Policy", "X509", "TestSupport"]),
         .testTarget(name: "CLIKitTests", dependencies: ["CLIKit"]),
         .testTarget(name: "EndToEndTests", dependencies: ["TestSupport"]),
     ],
