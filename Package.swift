@@ -8,6 +8,7 @@ let package = Package(
         .executable(name: "symbolon", targets: ["symbolon"]),
         .library(name: "X509", targets: ["X509"]),
         .library(name: "PrivateCA", targets: ["PrivateCA"]),
+        .library(name: "NetCore", targets: ["NetCore"]),
     ],
     targets: [
         // C libraries from Debian packages, behind the wall.
@@ -21,6 +22,7 @@ let package = Package(
         .target(name: "X509", dependencies: ["COpenSSL", "CShims"]),
         .target(name: "PrivateCA", dependencies: ["X509", "CSQLite"]),
         .target(name: "CLIKit"),
+        .target(name: "NetCore", dependencies: ["CShims"]),
         .executableTarget(name: "symbolon", dependencies: ["X509", "PrivateCA", "CLIKit"]),
         // The bench measures OpenSSL directly (raw sign rate, prototypes of proposed changes): measurement only.
         .executableTarget(
@@ -30,6 +32,7 @@ let package = Package(
         .testTarget(name: "X509Tests", dependencies: ["X509", "TestSupport"]),
         .testTarget(name: "PrivateCATests", dependencies: ["PrivateCA", "X509", "TestSupport"]),
         .testTarget(name: "CLIKitTests", dependencies: ["CLIKit"]),
+        .testTarget(name: "NetCoreTests", dependencies: ["NetCore"]),
         .testTarget(name: "EndToEndTests", dependencies: ["TestSupport"]),
     ],
     swiftLanguageModes: [.v6]
