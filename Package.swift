@@ -10,6 +10,9 @@ let package = Package(
         .library(name: "PrivateCA", targets: ["PrivateCA"]),
         .library(name: "TLS", targets: ["TLS"]),
         .library(name: "Policy", targets: ["Policy"]),
+        .library(name: "NetCore", targets: ["NetCore"]),
+        .library(name: "MTLS", targets: ["MTLS"]),
+        .library(name: "Proxy", targets: ["Proxy"]),
     ],
     targets: [
         // C libraries from Debian packages, behind the wall.
@@ -26,8 +29,12 @@ let package = Package(
         .target(name: "PrivateCA", dependencies: ["X509", "CSQLite"]),
         .target(name: "TLS", dependencies: ["X509", "CGnuTLS"]),
         .target(name: "Policy", dependencies: ["X509"]),
+        .target(name: "MTLS", dependencies: ["NetCore", "TLS", "X509"]),
+        .target(name: "Proxy", dependencies: ["MTLS", "NetCore", "TLS", "Policy", "X509"]),
         .target(name: "CLIKit"),
-        .executableTarget(name: "symbolon", dependencies: ["X509", "PrivateCA", "CLIKit"]),
+        .target(name: "NetCore", dependencies: ["CShims"]),
+        .executableTarget(
+            name: "symbolon", dependencies: ["X509", "PrivateCA", "CLIKit", "NetCore", "TLS", "Policy", "Proxy"]),
         // The bench measures OpenSSL directly (raw sign rate, prototypes of proposed changes): measurement only.
         .executableTarget(
             name: "symbolon-bench", dependencies: ["X509", "PrivateCA", "COpenSSL"], path: "bench/Sources/symbolon-bench"),
@@ -38,6 +45,7 @@ let package = Package(
         .testTarget(name: "TLSTests", dependencies: ["TLS", "X509", "TestSupport"]),
         .testTarget(name: "PolicyTests", dependencies: ["Policy", "X509", "TestSupport"]),
         .testTarget(name: "CLIKitTests", dependencies: ["CLIKit"]),
+        .testTarget(name: "NetCoreTests", dependencies: ["NetCore"]),
         .testTarget(name: "EndToEndTests", dependencies: ["TestSupport"]),
     ],
     swiftLanguageModes: [.v6]

@@ -1,4 +1,5 @@
 import Foundation
+import MTLS
 import NetCore
 import TLS
 import X509

@@ -75,12 +75,10 @@ public final class ProxyCredentials: Sendable {
             trustBundle: bundle, crls: crls, acceptsStaleCRLs: configuration.acceptsStaleCRLs,
             clientAuthentication: configuration.clientAuthentication, minimumVersion: configuration.minimumVersion,
             expectedServerNames: configuration.expectedServerNames,
-            serverName: configuration.expectedServerNames.compactMap { name -> String? in
-                if case .dns(let host) = name { return host }
-                return nil
-            }.first)
-        let authorizer: PeerAuthorizer? = policy.map { policy in
-            { peer in
+            serverName: ProxyCredentials.firstDNSName(configuration.expectedServerNames))
+        var authorizer: PeerAuthorizer? = nil
+        if let policy {
+            authorizer = { peer in
                 let decision = policy.evaluate(peer.leaf)
                 return decision.isAllowed ? .allow(decision.rule ?? decision.reason) : .deny(decision.reason)
             }
@@ -93,6 +91,11 @@ public final class ProxyCredentials: Sendable {
         self.policy = policy
         self.fingerprint = fingerprint
         self.trustFingerprint = ([configuration.bundleFile] + configuration.crlFiles).map(FileFingerprint.init(path:))
+    }
+
+    static func firstDNSName(_ names: [SubjectAlternativeName]) -> String? {
+        for name in names { if case .dns(let host) = name { return host } }
+        return nil
     }
 
     static func read(_ path: String, what: String) throws -> String {

@@ -101,10 +101,9 @@ public final class ProxyServer: Sendable {
     private func recheckOpenConnections(with verifier: PeerVerifier) {
         for loop in group.loops {
             guard let registry = registries[ObjectIdentifier(loop)] else { continue }
-            // @unchecked capture: the registry is only touched inside this closure, on its own loop.
-            nonisolated(unsafe) let confined = registry
+            // The registry is only touched inside this closure, on its own loop.
             loop.execute {
-                for connection in confined.connections.values { connection.recheck(with: verifier) }
+                for connection in registry.connections.values { connection.recheck(with: verifier) }
             }
         }
     }
