@@ -38,6 +38,10 @@ let package = Package(
         // The bench measures OpenSSL directly (raw sign rate, prototypes of proposed changes): measurement only.
         .executableTarget(
             name: "symbolon-bench", dependencies: ["X509", "PrivateCA", "COpenSSL"], path: "bench/Sources/symbolon-bench"),
+        // The library in use: a service that terminates mTLS itself.
+        .executableTarget(
+            name: "symbolon-example-identity-echo", dependencies: ["MTLS", "NetCore", "TLS", "X509"],
+            path: "Examples/IdentityEcho"),
         .target(name: "TestSupport", dependencies: ["X509", "PrivateCA"]),
 
         .testTarget(name: "X509Tests", dependencies: ["X509", "TestSupport"]),

@@ -8,7 +8,8 @@ import TLS
 public final class TLSChannel: StreamChannelHandler {
     public let transport: StreamChannel
     public let connection: TLSConnection
-    public weak var delegate: (any TLSChannelDelegate)?
+    /// Strong until the channel closes (then released), so a delegate needs no other owner.
+    public var delegate: (any TLSChannelDelegate)?
     /// Why the channel failed (handshake refused, timeout, record error), once it has.
     public private(set) var failure: TLSError?
     private var handshakeTimer: TimerHandle?
