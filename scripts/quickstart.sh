@@ -1,11 +1,13 @@
 #!/bin/sh
 # The quickstart: builds symbolon, creates a private CA, issues a service (workload) certificate and a user
 # certificate, shows them verified by symbolon and by openssl, revokes one and shows the CRL refusing it,
-# and packages the user certificate for a browser. Everything goes into ./quickstart-out (recreated each run).
+# packages the user certificate for a browser, then runs the main job end to end: `symbolon proxy server` in
+# front of a backend, one client allowed, one refused for lack of a certificate, one refused by policy, with the
+# proxy's log lines saying why. Everything goes into ./quickstart-out (recreated each run).
 set -eu
 cd "$(dirname "$0")/.."
 command -v swift >/dev/null 2>&1 || { echo "error: the Swift 6 toolchain is not on PATH (try /opt/swift/usr/bin)" >&2; exit 1; }
-scripts/install-deps.sh libssl-dev libsqlite3-dev openssl sqlite3
+scripts/install-deps.sh libssl-dev libgnutls28-dev libsqlite3-dev openssl sqlite3 curl python3
 
 echo "== building symbolon"
 swift build --product symbolon 2>&1 | tail -1
@@ -21,6 +23,7 @@ run() { echo "\$ symbolon $*"; "$BIN" "$@"; echo; }
 
 echo "== 1. a private CA for trust domain acme.internal"
 run ca init --dir "$OUT/ca" --name "Acme" --trust-domain acme.internal --dns-constraint acme.internal \
+    --dns-constraint localhost \
     --passphrase-file "$OUT/root-passphrase"
 
 echo "== 2. a service certificate (SPIFFE ID, 24h) and a user certificate (e-mail, 90d)"
@@ -62,6 +65,53 @@ echo "== 6. the user certificate as PKCS#12 for a browser"
 run export p12 --cert "$OUT/alice.pem" --key "$OUT/alice-key.pem" --name "Alice Smith" \
     --out "$OUT/alice.p12" --passphrase-file "$OUT/p12-passphrase"
 
-echo "== 7. the inventory"
+echo "== 7. the mTLS proxy in front of a backend"
+run ca issue --dir "$OUT/ca" --profile server --dns localhost --out-cert "$OUT/proxy.pem" --out-key "$OUT/proxy-key.pem"
+run ca issue --dir "$OUT/ca" --profile service --spiffe-id spiffe://acme.internal/ns/payments/sa/checkout \
+    --out-cert "$OUT/checkout.pem" --out-key "$OUT/checkout-key.pem"
+run ca issue --dir "$OUT/ca" --profile service --spiffe-id spiffe://acme.internal/ns/web/sa/frontend \
+    --out-cert "$OUT/frontend.pem" --out-key "$OUT/frontend-key.pem"
+mkdir -p "$OUT/www"
+echo "hello from the backend" > "$OUT/www/index.html"
+BACKEND_PORT=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+python3 -m http.server "$BACKEND_PORT" --bind 127.0.0.1 --directory "$OUT/www" >"$OUT/backend.log" 2>&1 &
+BACKEND_PID=$!
+for _ in $(seq 1 100); do
+    curl -s -o /dev/null "http://127.0.0.1:$BACKEND_PORT/" && break
+    sleep 0.1
+done
+echo "\$ symbolon proxy server --listen 127.0.0.1:0 --target 127.0.0.1:$BACKEND_PORT --cert proxy.pem --key proxy-key.pem \\"
+echo "      --ca root.pem --crl intermediate.crl.pem --crl root.crl.pem --allow-spiffe-id 'spiffe://acme.internal/ns/payments/**'"
+"$BIN" proxy server --listen 127.0.0.1:0 --target "127.0.0.1:$BACKEND_PORT" --cert "$OUT/proxy.pem" \
+    --key "$OUT/proxy-key.pem" --ca "$OUT/ca/root.pem" --crl "$OUT/intermediate.crl.pem" --crl "$OUT/root.crl.pem" \
+    --allow-spiffe-id 'spiffe://acme.internal/ns/payments/**' 2>"$OUT/proxy.log" &
+PROXY_PID=$!
+trap 'kill "$PROXY_PID" "$BACKEND_PID" 2>/dev/null || true' EXIT
+PORT=""
+for _ in $(seq 1 100); do
+    PORT=$(sed -n 's/.*listening proxy server on 127\.0\.0\.1:\([0-9]*\).*/\1/p' "$OUT/proxy.log" | head -1)
+    [ -n "$PORT" ] && break
+    sleep 0.1
+done
+[ -n "$PORT" ] || { echo "error: the proxy did not start:" >&2; cat "$OUT/proxy.log" >&2; exit 1; }
+URL="https://localhost:$PORT/"
+echo
+echo "\$ curl --cacert root.pem --cert checkout.pem --key checkout-key.pem $URL   (allowed)"
+curl -sS --cacert "$OUT/ca/root.pem" --cert "$OUT/checkout.pem" --key "$OUT/checkout-key.pem" "$URL"
+echo "\$ curl --cacert root.pem $URL   (refused: no client certificate)"
+if curl -sS --cacert "$OUT/ca/root.pem" "$URL"; then echo "error: a client without a certificate got in" >&2; exit 1; fi
+echo "\$ curl --cacert root.pem --cert frontend.pem --key frontend-key.pem $URL   (refused by policy)"
+if curl -sS --cacert "$OUT/ca/root.pem" --cert "$OUT/frontend.pem" --key "$OUT/frontend-key.pem" "$URL"; then
+    echo "error: a client outside the policy got in" >&2; exit 1
+fi
+sleep 0.3
+echo
+echo "the proxy's log (one line per connection, with the reason):"
+cat "$OUT/proxy.log"
+kill -TERM "$PROXY_PID"
+wait "$PROXY_PID" || true
+echo
+
+echo "== 8. the inventory"
 run ca list --dir "$OUT/ca"
 echo "quickstart done: everything is in $OUT"

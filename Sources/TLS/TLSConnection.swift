@@ -166,7 +166,12 @@ public final class TLSConnection {
     private func handshakeError(_ result: Int32) -> TLSError {
         let name = String(cString: gnutls_strerror_name(result))
         if let rejection {
-            _ = gnutls_alert_send_appropriate(session, result)
+            // A verified peer refused by policy gets access_denied, not bad_certificate: its certificate is fine.
+            if rejection.code == .peerNotAuthorized {
+                _ = gnutls_alert_send(session, GNUTLS_AL_FATAL, GNUTLS_A_ACCESS_DENIED)
+            } else {
+                _ = gnutls_alert_send_appropriate(session, result)
+            }
             return rejection
         }
         switch result {
