@@ -91,7 +91,7 @@ final class Acceptor: Sendable {
                 case .processed(let fd): return .accepted(fd)
                 case .wouldBlock: return .drained
                 }
-            } catch where error.code == .tooManyOpenFiles || error.errno == ENOBUFS || error.errno == ENOMEM {
+            } catch  where error.code == .tooManyOpenFiles || error.errno == ENOBUFS || error.errno == ENOMEM {
                 _ = watch(&state, false)
                 return .exhausted
             } catch {

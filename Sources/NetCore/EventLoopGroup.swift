@@ -34,12 +34,14 @@ public final class EventLoopGroup: @unchecked Sendable {
             for (index, loop) in loops.enumerated() {
                 let box = Unmanaged.passRetained(ThreadBody(name: "netcore-\(index)") { loop.run() })
                 var thread = pthread_t()
-                let status = pthread_create(&thread, nil, { raw in
-                    let body = Unmanaged<ThreadBody>.fromOpaque(raw!).takeRetainedValue()
-                    _ = symbolon_pthread_setname_np(pthread_self(), body.name)
-                    body.run()
-                    return nil
-                }, box.toOpaque())
+                let status = pthread_create(
+                    &thread, nil,
+                    { raw in
+                        let body = Unmanaged<ThreadBody>.fromOpaque(raw!).takeRetainedValue()
+                        _ = symbolon_pthread_setname_np(pthread_self(), body.name)
+                        body.run()
+                        return nil
+                    }, box.toOpaque())
                 precondition(status == 0, "pthread_create failed with errno \(status)")
                 started.append(thread)
             }
