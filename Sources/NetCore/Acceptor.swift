@@ -102,7 +102,6 @@ final class Acceptor: Sendable {
     }
 
     private func handOff(_ fd: Int32) {
-        let peer = loop.peerStorage.withMemoryRebound(to: sockaddr.self, capacity: 1) { SocketAddress($0) }
         if address.isUnix {
             // Unnamed unix clients have no path; report "unix:".
             let remote = SocketAddress(.unix(path: ""))
@@ -121,6 +120,7 @@ final class Acceptor: Sendable {
             Syscall.close(fd)
             return
         }
+        let peer = loop.peerStorage.withMemoryRebound(to: sockaddr.self, capacity: 1) { SocketAddress($0) }
         onAccept(StreamChannel(fd: fd, loop: loop, remoteAddress: peer))
     }
 }

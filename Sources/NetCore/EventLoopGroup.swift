@@ -4,9 +4,9 @@ import Synchronization
 
 /// A fixed set of event loops, one per thread; by default one per processor.
 ///
-/// `@unchecked Sendable`: `loops` is immutable, the round-robin counter is atomic, and the thread handles are
-/// guarded by a Mutex.
-public final class EventLoopGroup: @unchecked Sendable {
+/// Sendable without `@unchecked`: `loops` is immutable, the round-robin counter is atomic, and the thread handles
+/// are guarded by a Mutex, so the compiler can check it.
+public final class EventLoopGroup: Sendable {
     /// The loops, in a fixed order. `loops[0]` owns unix-domain listening sockets.
     public let loops: [EventLoop]
 
