@@ -199,9 +199,12 @@ struct StreamChannelTests {
             let channel = LoopBound(try connect(to: listener.localAddress, on: loop, handler: client).get())
             #expect(client.eof.wait())
             // The peer is gone: the first write draws a RST, a later one fails with EPIPE/ECONNRESET.
-            for _ in 0..<50 where !client.closed.wait(seconds: 0.05) {
+            var closed = false
+            for _ in 0..<100 where !closed {
                 try onLoop(loop) { channel.value.write(pattern(count: 1024)) }
+                closed = client.closed.wait(seconds: 0.05)
             }
+            #expect(closed)
             try onLoop(loop) {
                 #expect(client.closeCount == 1)
                 #expect(client.closeError?.code == .connectionReset)
