@@ -91,7 +91,7 @@ final class Acceptor: Sendable {
                 case .processed(let fd): return .accepted(fd)
                 case .wouldBlock: return .drained
                 }
-            } catch where error.code == .tooManyOpenFiles || error.errno == ENOBUFS || error.errno == ENOMEM {
+            } catch  where error.code == .tooManyOpenFiles || error.errno == ENOBUFS || error.errno == ENOMEM {
                 _ = watch(&state, false)
                 return .exhausted
             } catch {
@@ -102,7 +102,6 @@ final class Acceptor: Sendable {
     }
 
     private func handOff(_ fd: Int32) {
-        let peer = loop.peerStorage.withMemoryRebound(to: sockaddr.self, capacity: 1) { SocketAddress($0) }
         if address.isUnix {
             // Unnamed unix clients have no path; report "unix:".
             let remote = SocketAddress(.unix(path: ""))
@@ -121,6 +120,7 @@ final class Acceptor: Sendable {
             Syscall.close(fd)
             return
         }
+        let peer = loop.peerStorage.withMemoryRebound(to: sockaddr.self, capacity: 1) { SocketAddress($0) }
         onAccept(StreamChannel(fd: fd, loop: loop, remoteAddress: peer))
     }
 }

@@ -4,9 +4,9 @@ import Synchronization
 
 /// A fixed set of event loops, one per thread; by default one per processor.
 ///
-/// `@unchecked Sendable`: `loops` is immutable, the round-robin counter is atomic, and the thread handles are
-/// guarded by a Mutex.
-public final class EventLoopGroup: @unchecked Sendable {
+/// Sendable without `@unchecked`: `loops` is immutable, the round-robin counter is atomic, and the thread handles
+/// are guarded by a Mutex, so the compiler can check it.
+public final class EventLoopGroup: Sendable {
     /// The loops, in a fixed order. `loops[0]` owns unix-domain listening sockets.
     public let loops: [EventLoop]
 
@@ -34,12 +34,14 @@ public final class EventLoopGroup: @unchecked Sendable {
             for (index, loop) in loops.enumerated() {
                 let box = Unmanaged.passRetained(ThreadBody(name: "netcore-\(index)") { loop.run() })
                 var thread = pthread_t()
-                let status = pthread_create(&thread, nil, { raw in
-                    let body = Unmanaged<ThreadBody>.fromOpaque(raw!).takeRetainedValue()
-                    _ = symbolon_pthread_setname_np(pthread_self(), body.name)
-                    body.run()
-                    return nil
-                }, box.toOpaque())
+                let status = pthread_create(
+                    &thread, nil,
+                    { raw in
+                        let body = Unmanaged<ThreadBody>.fromOpaque(raw!).takeRetainedValue()
+                        _ = symbolon_pthread_setname_np(pthread_self(), body.name)
+                        body.run()
+                        return nil
+                    }, box.toOpaque())
                 precondition(status == 0, "pthread_create failed with errno \(status)")
                 started.append(thread)
             }

@@ -5,8 +5,8 @@ internal import Glibc
 /// TCP: one SO_REUSEPORT socket per loop, so the kernel spreads connections across loops and each loop accepts
 /// its own. Unix: one socket, accepted on `loops[0]`, channels handed to the group's loops round robin.
 ///
-/// `@unchecked Sendable`: all stored properties are immutable; the acceptors guard their descriptors with a Mutex.
-public final class Listener: @unchecked Sendable {
+/// Sendable: its stored properties are immutable, and the acceptors guard their descriptors with a Mutex.
+public final class Listener: Sendable {
     /// The bound address, with the kernel-chosen port filled in when the requested port was 0.
     public let localAddress: SocketAddress
     private let acceptors: [Acceptor]

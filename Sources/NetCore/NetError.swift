@@ -84,7 +84,8 @@ public struct NetError: Error, CustomStringConvertible, Sendable {
             reason = "address not available\(about) — is the IP address assigned to a local interface?"
         case EACCES, EPERM:
             code = .permissionDenied
-            reason = "permission denied\(about) — ports below 1024 need CAP_NET_BIND_SERVICE; unix sockets need "
+            reason =
+                "permission denied\(about) — ports below 1024 need CAP_NET_BIND_SERVICE; unix sockets need "
                 + "write access to the directory"
         case ECONNREFUSED:
             code = .connectionRefused

@@ -13,7 +13,10 @@ extension SocketAddress {
             let v6 = UnsafeRawPointer(raw).loadUnaligned(as: sockaddr_in6.self)
             var bytes = v6.sin6_addr
             let (high, low) = withUnsafeBytes(of: &bytes) {
-                ($0.loadUnaligned(fromByteOffset: 0, as: UInt64.self), $0.loadUnaligned(fromByteOffset: 8, as: UInt64.self))
+                (
+                    $0.loadUnaligned(fromByteOffset: 0, as: UInt64.self),
+                    $0.loadUnaligned(fromByteOffset: 8, as: UInt64.self)
+                )
             }
             self.init(
                 .ipv6(

@@ -143,7 +143,10 @@ public struct SocketAddress: Sendable, Hashable, CustomStringConvertible {
         var v6 = in6_addr()
         if inet_pton(AF_INET6, host, &v6) == 1 {
             let (high, low) = withUnsafeBytes(of: &v6) {
-                ($0.loadUnaligned(fromByteOffset: 0, as: UInt64.self), $0.loadUnaligned(fromByteOffset: 8, as: UInt64.self))
+                (
+                    $0.loadUnaligned(fromByteOffset: 0, as: UInt64.self),
+                    $0.loadUnaligned(fromByteOffset: 8, as: UInt64.self)
+                )
             }
             return SocketAddress(.ipv6(high: high, low: low, port: port, scopeID: 0))
         }

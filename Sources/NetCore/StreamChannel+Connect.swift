@@ -11,6 +11,7 @@ extension StreamChannel {
         to address: SocketAddress, on loop: EventLoop, timeout: Duration,
         _ completion: @escaping (Result<StreamChannel, NetError>) -> Void
     ) {
+        assert(loop.inEventLoop || !loop.isRunning, "StreamChannel.connect must be called on the loop's thread")
         let fd: Int32
         let started: ConnectResult
         do throws(NetError) {

@@ -102,6 +102,7 @@ public final class StreamChannel {
     /// Writes after `shutdownOutput()` or `close()` are dropped. A write failure closes the channel shortly after
     /// (not inside this call), with the error in `channelDidClose`.
     public func write(_ bytes: UnsafeRawBufferPointer) {
+        assert(loop.inEventLoop || !loop.isRunning, "StreamChannel.write must be called on its loop thread")
         guard state == .open, !outputShutdownRequested, !writeFailed, bytes.count > 0 else { return }
         var written = 0
         if pending.isEmpty {
@@ -166,6 +167,7 @@ public final class StreamChannel {
     /// Closes now: queued bytes are discarded, the descriptor leaves epoll and is closed, and the handler gets
     /// `channelDidClose(error: nil)`. Idempotent.
     public func close() {
+        assert(loop.inEventLoop || !loop.isRunning, "StreamChannel.close must be called on its loop thread")
         close(error: nil)
     }
 

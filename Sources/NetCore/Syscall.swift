@@ -59,8 +59,7 @@ enum Syscall {
         return try blocking("socket") { Glibc.socket(family, type, 0) }
     }
 
-    static func setOption(_ fd: Int32, level: Int32, name: Int32, value: Int32, _ operation: String) throws(NetError)
-    {
+    static func setOption(_ fd: Int32, level: Int32, name: Int32, value: Int32, _ operation: String) throws(NetError) {
         var value = value
         _ = try blocking(operation) {
             setsockopt(fd, level, name, &value, socklen_t(MemoryLayout<Int32>.size))

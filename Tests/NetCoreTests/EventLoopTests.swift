@@ -91,7 +91,12 @@ struct EventLoopTests {
                 for _ in 0..<500 {
                     loop.execute {
                         if !loop.inEventLoop { offLoop.withLock { $0 += 1 } }
-                        if count.withLock({ $0 += 1; return $0 }) == total { done.fire() }
+                        if count.withLock({
+                            $0 += 1
+                            return $0
+                        }) == total {
+                            done.fire()
+                        }
                     }
                 }
             }

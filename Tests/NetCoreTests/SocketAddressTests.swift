@@ -7,7 +7,9 @@ import Testing
 struct SocketAddressTests {
     @Test("IPv4, bracketed IPv6 and unix paths parse and print back the same text")
     func roundTrip() throws {
-        for text in ["127.0.0.1:8443", "0.0.0.0:0", "[::1]:8443", "[2001:db8::1]:65535", "unix:/run/symbolon/proxy.sock"] {
+        for text in [
+            "127.0.0.1:8443", "0.0.0.0:0", "[::1]:8443", "[2001:db8::1]:65535", "unix:/run/symbolon/proxy.sock",
+        ] {
             let address = try SocketAddress.parse(text)
             #expect(address.description == text)
             #expect(try SocketAddress.parse(address.description) == address)
@@ -31,10 +33,12 @@ struct SocketAddressTests {
         #expect(["127.0.0.1", "::1"].contains(address.host))
     }
 
-    @Test("malformed text is refused with a message that lists the accepted forms", arguments: [
-        "", "127.0.0.1", "127.0.0.1:", "127.0.0.1:65536", "127.0.0.1:-1", "127.0.0.1:http", ":8443", "::1:8443",
-        "[::1]8443", "[::1", "[localhost]:80", "unix:",
-    ])
+    @Test(
+        "malformed text is refused with a message that lists the accepted forms",
+        arguments: [
+            "", "127.0.0.1", "127.0.0.1:", "127.0.0.1:65536", "127.0.0.1:-1", "127.0.0.1:http", ":8443", "::1:8443",
+            "[::1]8443", "[::1", "[localhost]:80", "unix:",
+        ])
     func refusesMalformed(_ text: String) {
         #expect {
             try SocketAddress.parse(text)

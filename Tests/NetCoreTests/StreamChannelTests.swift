@@ -80,9 +80,10 @@ struct StreamChannelTests {
                 func channelDidReadEOF(_ channel: StreamChannel) { channel.shutdownOutput() }
                 func channelDidClose(_ channel: StreamChannel, error: NetError?) { #expect(error == nil) }
             }
-            // Small kernel buffers on both ends so the kernel cannot swallow the whole MiB on loopback.
+            // Small kernel buffers on both ends so the kernel cannot swallow the whole MiB on loopback. (Not smaller
+            // than 64 KiB: below loopback's 64 KiB MSS, TCP stalls on its persist timer.)
             let listener = try Listener.bind(.parse("127.0.0.1:0"), group: group) { channel in
-                #expect(throws: Never.self) { try channel.setSocketBufferSizes(send: 8192, receive: 8192) }
+                #expect(throws: Never.self) { try channel.setSocketBufferSizes(send: 65536, receive: 65536) }
                 channel.watermarks = .init(low: 8 * 1024, high: 32 * 1024)
                 channel.handler = BackpressureEcho(
                     onPause: {
@@ -99,7 +100,7 @@ struct StreamChannelTests {
             let channel = LoopBound(try connect(to: listener.localAddress, on: loop, handler: recorder).get())
             // The client does not read at first, so the server's output backs up until it must pause.
             try onLoop(loop) {
-                try channel.value.setSocketBufferSizes(send: 8192, receive: 8192)
+                try channel.value.setSocketBufferSizes(send: 65536, receive: 65536)
                 channel.value.pauseReading()
                 channel.value.write(payload)
                 #expect(!channel.value.isWritable)
@@ -198,9 +199,12 @@ struct StreamChannelTests {
             let channel = LoopBound(try connect(to: listener.localAddress, on: loop, handler: client).get())
             #expect(client.eof.wait())
             // The peer is gone: the first write draws a RST, a later one fails with EPIPE/ECONNRESET.
-            for _ in 0..<50 where !client.closed.wait(seconds: 0.05) {
+            var closed = false
+            for _ in 0..<100 where !closed {
                 try onLoop(loop) { channel.value.write(pattern(count: 1024)) }
+                closed = client.closed.wait(seconds: 0.05)
             }
+            #expect(closed)
             try onLoop(loop) {
                 #expect(client.closeCount == 1)
                 #expect(client.closeError?.code == .connectionReset)
