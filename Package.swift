@@ -48,6 +48,8 @@ let package = Package(
         .testTarget(name: "PrivateCATests", dependencies: ["PrivateCA", "X509", "TestSupport"]),
         .testTarget(name: "TLSTests", dependencies: ["TLS", "X509", "TestSupport"]),
         .testTarget(name: "PolicyTests", dependencies: ["Policy", "X509", "TestSupport"]),
+        .testTarget(name: "MTLSTests", dependencies: ["MTLS", "NetCore", "TLS", "X509", "TestSupport"]),
+        .testTarget(name: "ProxyTests", dependencies: ["Proxy", "NetCore", "Policy", "X509", "TestSupport"]),
         .testTarget(name: "CLIKitTests", dependencies: ["CLIKit"]),
         .testTarget(name: "NetCoreTests", dependencies: ["NetCore"]),
         .testTarget(name: "EndToEndTests", dependencies: ["TestSupport"]),

@@ -1,7 +1,8 @@
 #!/bin/sh
 # Installs the Debian packages Symbolon needs, only those that are missing.
-#   build:  libssl-dev (OpenSSL 3), libsqlite3-dev
-#   tests:  openssl, sqlite3, libnss3-tools (pk12util/certutil, the NSS store Firefox and Chromium use), e2fsprogs (chattr)
+#   build:  libssl-dev (OpenSSL 3: X.509, CA, CRL, PKCS#12), libgnutls28-dev (GnuTLS: the TLS handshake), libsqlite3-dev
+#   tests:  openssl, sqlite3, libnss3-tools (pk12util/certutil, the NSS store Firefox and Chromium use), e2fsprogs (chattr),
+#           curl and python3 (real TLS clients for the proxy tests)
 set -eu
 need=""
 for pkg in "$@"; do

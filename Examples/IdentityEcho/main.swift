@@ -14,7 +14,8 @@ func say(_ line: String) { FileHandle.standardOutput.write(Data((line + "\n").ut
 
 let arguments = CommandLine.arguments
 guard arguments.count == 5 else {
-    FileHandle.standardError.write(Data("usage: symbolon-example-identity-echo ADDR CHAIN.pem KEY.pem BUNDLE.pem\n".utf8))
+    FileHandle.standardError.write(
+        Data("usage: symbolon-example-identity-echo ADDR CHAIN.pem KEY.pem BUNDLE.pem\n".utf8))
     exit(2)
 }
 do {

@@ -60,10 +60,15 @@ public final class ConnectionLogger: Sendable {
         }
     }
 
+    /// A bare value when it is safe to print as is; otherwise a JSON-escaped string, so a hostile name in a
+    /// certificate can never break the one-line-per-connection format.
     private func quoted(_ text: String) -> String {
-        guard text.isEmpty || text.contains(where: { $0 == " " || $0 == "\"" || $0 == "=" }) else { return text }
-        return "\"" + text.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"")
-            + "\""
+        let plain =
+            !text.isEmpty
+            && text.unicodeScalars.allSatisfy {
+                $0.value > 0x20 && $0.value < 0x7F && $0 != "\"" && $0 != "=" && $0 != "\\"
+            }
+        return plain ? text : json(text)
     }
 
     private func json(_ text: String) -> String {

@@ -55,7 +55,7 @@ public final class ProxyCredentials: Sendable {
             crls = loaded
         }
         var policy: AuthorizationPolicy? = nil
-        if configuration.mode == .server {
+        if configuration.mode == .server, configuration.clientAuthentication != .none {
             var combined = configuration.policy.flags
             if let file = configuration.policy.policyFile {
                 do { combined = combined.merged(with: try AuthorizationPolicy.load(file: file)) } catch {

@@ -36,7 +36,9 @@ public struct ProxyProtocolHeader: Sendable {
     public var bytes: [UInt8] {
         var addresses: [UInt8] = []
         var family: UInt8 = 0x00  // UNSPEC
-        if let source, let destination, let s = source.addressBytes, let d = destination.addressBytes, s.count == d.count {
+        if let source, let destination, let s = source.addressBytes, let d = destination.addressBytes,
+            s.count == d.count
+        {
             family = s.count == 4 ? 0x11 : 0x21  // TCP over IPv4 / IPv6
             addresses = s + d + bigEndian(UInt16(source.port ?? 0)) + bigEndian(UInt16(destination.port ?? 0))
         }

@@ -20,7 +20,9 @@ struct ProxyClientCommand: Command {
     static let arguments: [ArgumentSpec] =
         ProxyOptions.arguments + [
             .option(long: "verify-spiffe-id", valueName: "ID", help: "The SPIFFE ID the upstream server must carry."),
-            .option(long: "verify-dns", valueName: "NAME", help: "A DNS name the upstream server must carry (also sent as SNI)."),
+            .option(
+                long: "verify-dns", valueName: "NAME",
+                help: "A DNS name the upstream server must carry (also sent as SNI)."),
         ]
 
     let options: ProxyOptions

@@ -9,7 +9,9 @@ struct ProxyOptions {
         .option(
             long: "listen", valueName: "ADDR", help: "Where to accept connections: host:port, [v6]:port or unix:PATH.",
             isRequired: true),
-        .option(long: "target", valueName: "ADDR", help: "Where to forward: host:port, [v6]:port or unix:PATH.", isRequired: true),
+        .option(
+            long: "target", valueName: "ADDR", help: "Where to forward: host:port, [v6]:port or unix:PATH.",
+            isRequired: true),
         .option(long: "cert", valueName: "FILE", help: "Our certificate chain (PEM, leaf first).", isRequired: true),
         .option(long: "key", valueName: "FILE", help: "Our private key (unencrypted PKCS#8 PEM).", isRequired: true),
         .option(
@@ -22,14 +24,19 @@ struct ProxyOptions {
             isRepeating: true),
         .flag(long: "allow-stale-crl", help: "Accept a CRL past its nextUpdate instead of refusing every peer."),
         .option(long: "min-tls", valueName: "VERSION", help: "Lowest TLS version: 1.3 (default) or 1.2."),
-        .option(long: "handshake-timeout", valueName: "DURATION", help: "Close a peer that has not finished the handshake (default 10s)."),
+        .option(
+            long: "handshake-timeout", valueName: "DURATION",
+            help: "Close a peer that has not finished the handshake (default 10s)."),
         .option(long: "connect-timeout", valueName: "DURATION", help: "Give up connecting to the target (default 5s)."),
-        .option(long: "drain-timeout", valueName: "DURATION", help: "Longest wait for open connections on SIGTERM (default 30s)."),
+        .option(
+            long: "drain-timeout", valueName: "DURATION",
+            help: "Longest wait for open connections on SIGTERM (default 30s)."),
         .option(
             long: "watch-interval", valueName: "DURATION",
             help: "How often files are checked for changes (default 1s); SIGHUP always reloads."),
         .flag(long: "no-watch", help: "Reload only on SIGHUP."),
-        .option(long: "log-format", valueName: "FORMAT", help: "text (default) or json: one line per connection on stderr."),
+        .option(
+            long: "log-format", valueName: "FORMAT", help: "text (default) or json: one line per connection on stderr."),
         .option(long: "threads", valueName: "N", help: "Event loop threads (default: one per core)."),
     ]
 

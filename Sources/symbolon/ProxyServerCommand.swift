@@ -35,16 +35,28 @@ struct ProxyServerCommand: Command {
                 long: "allow-spiffe-id", valueName: "PATTERN", help: "Allow clients with this SPIFFE ID (or pattern).",
                 isRepeating: true),
             .option(long: "allow-uri", valueName: "URI", help: "Allow clients with this URI SAN.", isRepeating: true),
-            .option(long: "allow-dns", valueName: "NAME", help: "Allow clients with this DNS SAN (or *.domain).", isRepeating: true),
-            .option(long: "allow-cn", valueName: "NAME", help: "Allow clients with this subject CN.", isRepeating: true),
-            .option(long: "allow-ou", valueName: "NAME", help: "Allow clients with this subject OU.", isRepeating: true),
-            .option(long: "allow-spki-pin", valueName: "PIN", help: "Allow clients whose key has this SHA-256 SPKI pin.", isRepeating: true),
+            .option(
+                long: "allow-dns", valueName: "NAME", help: "Allow clients with this DNS SAN (or *.domain).",
+                isRepeating: true),
+            .option(
+                long: "allow-cn", valueName: "NAME", help: "Allow clients with this subject CN.", isRepeating: true),
+            .option(
+                long: "allow-ou", valueName: "NAME", help: "Allow clients with this subject OU.", isRepeating: true),
+            .option(
+                long: "allow-spki-pin", valueName: "PIN", help: "Allow clients whose key has this SHA-256 SPKI pin.",
+                isRepeating: true),
             .flag(long: "allow-all", help: "Allow every client the trust bundle verifies."),
-            .option(long: "policy", valueName: "FILE", help: "A JSON policy file (see docs/policy.md), merged with the flags."),
+            .option(
+                long: "policy", valueName: "FILE",
+                help: "A JSON policy file (see docs/policy.md), merged with the flags."),
             .option(
                 long: "client-auth", valueName: "MODE",
-                help: "require (default), request (clients without a certificate are admitted as unauthenticated, if the policy allows them), or none."),
-            .flag(long: "proxy-protocol", help: "Send a PROXY protocol v2 header with the client's address and identity to the target."),
+                help:
+                    "require (default), request (clients without a certificate are admitted as unauthenticated, if the policy allows them), or none."
+            ),
+            .flag(
+                long: "proxy-protocol",
+                help: "Send a PROXY protocol v2 header with the client's address and identity to the target."),
         ]
 
     let options: ProxyOptions
