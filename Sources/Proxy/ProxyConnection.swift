@@ -169,7 +169,8 @@ final class ProxyConnection: TLSChannelDelegate, StreamChannelHandler {
             record.identity = identityOfRefused(channel) ?? record.identity
             record.reason = (error.map { "\($0)" }) ?? rejected?.reason ?? "closed during the handshake"
         } else if let error, record.decision == .allowed, !(tlsEOF && plainEOF) {
-            if record.reason.hasPrefix("allowed") { record.reason += "; closed: \(error)" }
+            // Many clients close without close_notify once they have their answer: not worth a note.
+            if (error as? TLSError)?.code != .prematureClose { record.reason += "; closed: \(error)" }
         }
         plain?.close()
         finish()
