@@ -44,13 +44,13 @@ public final class PeerVerifier: Sendable {
         return policy
     }
 
-    /// Verifies a chain as received on the wire (DER, leaf first). Returns the verified chain, leaf first and
-    /// anchor last, or why it was rejected.
-    public func verify(presented der: [[UInt8]], at time: Date = Date()) -> Result<[Certificate], VerificationFailure> {
+    /// Verifies a chain as received on the wire (DER, leaf first). Returns the peer's identity (its verified chain,
+    /// leaf first and anchor last), or why it was rejected.
+    public func verify(presented der: [[UInt8]], at time: Date = Date()) -> Result<PeerIdentity, VerificationFailure> {
         guard let leafDER = der.first else {
             return .failure(VerificationFailure(.other, "the peer presented no certificate"))
         }
-        if let hit = cache.leaf(leafDER, at: time) { return .success(hit.chain) }
+        if let hit = cache.leaf(leafDER, at: time) { return .success(hit.identity) }
         let leaf: Certificate
         do { leaf = try Certificate(der: leafDER) } catch {
             return .failure(
@@ -59,9 +59,7 @@ public final class PeerVerifier: Sendable {
         // A known, verified intermediate: check only the leaf, anchored at it.
         if der.count > 1, let anchor = cache.anchor(der[1], at: time) {
             if case .success(let chain) = anchor.verifier.verify(leaf: leaf, policy: policy(at: time)) {
-                let full = [chain[0]] + anchor.chain
-                remember(full, leafDER: leafDER)
-                return .success(full)
+                return .success(remember([chain[0]] + anchor.chain, leafDER: leafDER))
             }
             // Fall through: the full verification gives the authoritative answer and reason.
         }
@@ -78,6 +76,10 @@ public final class PeerVerifier: Sendable {
         return verify(leaf: leaf, intermediates: presented, leafDER: leafDER, at: time)
     }
 
+    /// The cached identity for this exact leaf, if a verified chain for it is cached and still valid: the
+    /// handshake's fast path, which needs nothing but the leaf's bytes.
+    func cachedIdentity(leaf der: [UInt8], at time: Date) -> PeerIdentity? { cache.leaf(der, at: time)?.identity }
+
     /// Verifies already parsed certificates (leaf first), e.g. to re-check an open connection after new CRLs.
     public func verify(certificates: [Certificate], at time: Date = Date()) -> Result<
         [Certificate], VerificationFailure
@@ -85,17 +87,22 @@ public final class PeerVerifier: Sendable {
         guard let leaf = certificates.first else {
             return .failure(VerificationFailure(.other, "the peer presented no certificate"))
         }
-        if let hit = cache.leaf(leaf.der, at: time) { return .success(hit.chain) }
+        if let hit = cache.leaf(leaf.der, at: time) { return .success(hit.identity.chain) }
         return verify(leaf: leaf, intermediates: Array(certificates.dropFirst()), leafDER: leaf.der, at: time)
+            .map(\.chain)
     }
 
     private func verify(leaf: Certificate, intermediates: [Certificate], leafDER: [UInt8], at time: Date)
-        -> Result<[Certificate], VerificationFailure>
+        -> Result<PeerIdentity, VerificationFailure>
     {
         let result = verifier.verify(
             leaf: leaf, intermediates: intermediates + bundleIntermediates, policy: policy(at: time))
-        guard case .success(let chain) = result else { return result }
-        remember(chain, leafDER: leafDER)
+        let chain: [Certificate]
+        switch result {
+        case .failure(let failure): return .failure(failure)
+        case .success(let verified): chain = verified
+        }
+        let identity = remember(chain, leafDER: leafDER)
         if chain.count >= 3, cache.anchor(chain[1].der, at: time) == nil {
             if case .success(let anchored) = verifier.anchored(at: chain[1], checkedAt: time) {
                 let tail = Array(chain.dropFirst())
@@ -103,13 +110,15 @@ public final class PeerVerifier: Sendable {
                 cache.remember(anchor: chain[1].der, .init(verifier: anchored, chain: tail, validUntil: until))
             }
         }
-        return result
+        return .success(identity)
     }
 
-    private func remember(_ chain: [Certificate], leafDER: [UInt8]) {
+    private func remember(_ chain: [Certificate], leafDER: [UInt8]) -> PeerIdentity {
         let until = min(chain.map(\.notAfter).min() ?? .distantPast, crlsValidUntil)
         let from = chain.map(\.notBefore).max() ?? .distantFuture
-        cache.remember(leaf: leafDER, .init(chain: chain, validFrom: from, validUntil: until))
+        let identity = PeerIdentity(chain: chain)
+        cache.remember(leaf: leafDER, .init(identity: identity, validFrom: from, validUntil: until))
+        return identity
     }
 
     /// Cache statistics: leaf hits, misses and entries.

@@ -214,19 +214,26 @@ public final class TLSConnection {
             }
             identity = .unauthenticated
         } else {
-            var chain: [[UInt8]] = []
-            chain.reserveCapacity(Int(count))
-            for index in 0..<Int(count) {
-                let datum = list![index]
-                chain.append(Array(UnsafeRawBufferPointer(start: datum.data, count: Int(datum.size))))
-            }
-            switch context.peerVerifier.verify(presented: chain) {
-            case .failure(let failure):
-                presentedLeaf = chain.first
-                rejection = TLSError(.peerCertificateRejected, "certificate rejected: \(failure)")
-                return false
-            case .success(let verified):
-                identity = PeerIdentity(chain: verified)
+            let leafDatum = list![0]
+            let leafDER = Array(UnsafeRawBufferPointer(start: leafDatum.data, count: Int(leafDatum.size)))
+            // A returning peer: its leaf alone finds the verified chain; the rest is not even copied.
+            if let hit = context.peerVerifier.cachedIdentity(leaf: leafDER, at: Date()) {
+                identity = hit
+            } else {
+                var chain: [[UInt8]] = [leafDER]
+                chain.reserveCapacity(Int(count))
+                for index in 1..<Int(count) {
+                    let datum = list![index]
+                    chain.append(Array(UnsafeRawBufferPointer(start: datum.data, count: Int(datum.size))))
+                }
+                switch context.peerVerifier.verify(presented: chain) {
+                case .failure(let failure):
+                    presentedLeaf = leafDER
+                    rejection = TLSError(.peerCertificateRejected, "certificate rejected: \(failure)")
+                    return false
+                case .success(let verified):
+                    identity = verified
+                }
             }
         }
         if let authorizer = context.authorizer {

@@ -12,7 +12,7 @@ import X509
 /// on trust or revocation changes is done by building a new cache (a new `PeerVerifier`), never by patching one.
 final class VerifiedChainCache: Sendable {
     struct Entry: Sendable {
-        let chain: [Certificate]
+        let identity: PeerIdentity
         let validFrom: Date
         let validUntil: Date
     }
