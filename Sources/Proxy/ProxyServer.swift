@@ -38,6 +38,7 @@ public final class ProxyServer: Sendable {
     @discardableResult
     public func start() throws -> SocketAddress {
         NetCore.ignoreSIGPIPE()
+        NetCore.raiseFileDescriptorLimit()
         group.start()
         let environment = self.environment
         let mode = environment.configuration.mode
