@@ -42,6 +42,8 @@ public struct ProxyConfiguration: Sendable {
     /// Server mode: send a PROXY protocol v2 header with the client's address and verified identity to the target.
     public var sendsProxyProtocol: Bool
     public var handshakeTimeout: Duration
+    /// An established connection with no bytes in either direction for this long is closed.
+    public var idleTimeout: Duration
     public var connectTimeout: Duration
     /// Longest wait for open connections to finish after SIGTERM.
     public var drainTimeout: Duration
@@ -58,6 +60,7 @@ public struct ProxyConfiguration: Sendable {
         policy: PolicySource = .init(flags: AuthorizationPolicy(rules: [])),
         expectedServerNames: [SubjectAlternativeName] = [], minimumVersion: TLSConfiguration.MinimumVersion = .tls13,
         sendsProxyProtocol: Bool = false, handshakeTimeout: Duration = .seconds(10),
+        idleTimeout: Duration = .seconds(3600),
         connectTimeout: Duration = .seconds(5), drainTimeout: Duration = .seconds(30),
         watchInterval: Duration? = .seconds(1), logFormat: ConnectionLogger.Format = .text, threads: Int = 0
     ) {
@@ -75,6 +78,7 @@ public struct ProxyConfiguration: Sendable {
         self.minimumVersion = minimumVersion
         self.sendsProxyProtocol = sendsProxyProtocol
         self.handshakeTimeout = handshakeTimeout
+        self.idleTimeout = idleTimeout
         self.connectTimeout = connectTimeout
         self.drainTimeout = drainTimeout
         self.watchInterval = watchInterval

@@ -23,6 +23,9 @@ final class ProxyConnection: TLSChannelDelegate, StreamChannelHandler {
     private var finished = false
     /// Server mode: bytes from the client that arrived before the target connection was up.
     private var early: [UInt8] = []
+    /// Monotonic time of the last byte in either direction, for the idle timeout.
+    private var lastActivity: UInt64 = 0
+    private var idleTimer: TimerHandle?
 
     private init(
         environment: ProxyEnvironment, registry: ConnectionRegistry, loop: EventLoop, credentials: ProxyCredentials,
@@ -111,6 +114,7 @@ final class ProxyConnection: TLSChannelDelegate, StreamChannelHandler {
             }
             if tlsEOF { channel.shutdownOutput() }
             tls?.resumeReading()
+            watchIdle()
         case .client:
             do {
                 tls = try TLSChannel(
@@ -139,10 +143,12 @@ final class ProxyConnection: TLSChannelDelegate, StreamChannelHandler {
             connectTarget()
         case .client:
             plain?.resumeReading()
+            watchIdle()
         }
     }
 
     func tlsChannel(_ channel: TLSChannel, didRead bytes: UnsafeRawBufferPointer) {
+        lastActivity = loop.nowNanoseconds()
         if mode == .server { record.bytesIn += bytes.count } else { record.bytesOut += bytes.count }
         guard let plain else {
             early.append(contentsOf: bytes)
@@ -190,6 +196,7 @@ final class ProxyConnection: TLSChannelDelegate, StreamChannelHandler {
     // MARK: Plain side
 
     func channel(_ channel: StreamChannel, didRead bytes: UnsafeRawBufferPointer) {
+        lastActivity = loop.nowNanoseconds()
         if mode == .server { record.bytesOut += bytes.count } else { record.bytesIn += bytes.count }
         guard let tls, tls.isHandshakeComplete else { return }
         tls.write(bytes)
@@ -215,6 +222,31 @@ final class ProxyConnection: TLSChannelDelegate, StreamChannelHandler {
     }
 
     // MARK: Ending
+
+    /// Starts watching for inactivity: one timer per connection at a quarter of the idle timeout, not one per byte.
+    private func watchIdle() {
+        lastActivity = loop.nowNanoseconds()
+        scheduleIdleCheck()
+    }
+
+    private func scheduleIdleCheck() {
+        idleTimer = loop.schedule(after: environment.configuration.idleTimeout / 4) { [weak self] in
+            self?.checkIdle()
+        }
+    }
+
+    private func checkIdle() {
+        guard !finished else { return }
+        let timeout = environment.configuration.idleTimeout
+        guard Double(loop.nowNanoseconds() &- lastActivity) / 1e9 >= timeout.seconds else {
+            scheduleIdleCheck()
+            return
+        }
+        record.reason += "; closed after \(Int(timeout.seconds))s without traffic (idle timeout)"
+        tls?.close()
+        plain?.close()
+        finish()
+    }
 
     /// Closes the connection because a new CRL (or bundle) no longer accepts its peer.
     func recheck(with verifier: PeerVerifier) {
@@ -252,6 +284,8 @@ final class ProxyConnection: TLSChannelDelegate, StreamChannelHandler {
     private func finish() {
         guard !finished else { return }
         finished = true
+        idleTimer?.cancel()
+        idleTimer = nil
         record.durationMilliseconds = Double(loop.nowNanoseconds() &- started) / 1_000_000
         environment.logger.log(record)
         registry.remove(self)

@@ -55,6 +55,7 @@ struct ProxyClientCommand: Command {
                 keyFile: options.key, bundleFile: options.bundle, crlFiles: options.crls,
                 acceptsStaleCRLs: options.allowStaleCRL, expectedServerNames: expected,
                 minimumVersion: options.minimumVersion, handshakeTimeout: options.handshakeTimeout,
+                idleTimeout: options.idleTimeout,
                 connectTimeout: options.connectTimeout, drainTimeout: options.drainTimeout,
                 watchInterval: options.watchInterval, logFormat: options.logFormat, threads: options.threads))
     }

@@ -27,6 +27,9 @@ struct ProxyOptions {
         .option(
             long: "handshake-timeout", valueName: "DURATION",
             help: "Close a peer that has not finished the handshake (default 10s)."),
+        .option(
+            long: "idle-timeout", valueName: "DURATION",
+            help: "Close an established connection after this long without traffic either way (default 1h)."),
         .option(long: "connect-timeout", valueName: "DURATION", help: "Give up connecting to the target (default 5s)."),
         .option(
             long: "drain-timeout", valueName: "DURATION",
@@ -49,6 +52,7 @@ struct ProxyOptions {
     let allowStaleCRL: Bool
     let minimumVersion: TLSConfiguration.MinimumVersion
     let handshakeTimeout: Duration
+    let idleTimeout: Duration
     let connectTimeout: Duration
     let drainTimeout: Duration
     let watchInterval: Duration?
@@ -70,6 +74,7 @@ struct ProxyOptions {
         minimumVersion = try parsed.choice("min-tls", among: ["1.2", "1.3"]) == "1.2" ? .tls12 : .tls13
         handshakeTimeout = try parsed.duration("handshake-timeout") ?? .seconds(10)
         connectTimeout = try parsed.duration("connect-timeout") ?? .seconds(5)
+        idleTimeout = try parsed.duration("idle-timeout") ?? .seconds(3600)
         drainTimeout = try parsed.duration("drain-timeout") ?? .seconds(30)
         watchInterval = parsed.flag("no-watch") ? nil : try parsed.duration("watch-interval") ?? .seconds(1)
         logFormat = try parsed.choice("log-format", among: ["text", "json"]) == "json" ? .json : .text

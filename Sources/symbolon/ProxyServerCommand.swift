@@ -97,7 +97,8 @@ struct ProxyServerCommand: Command {
                 keyFile: options.key, bundleFile: options.bundle, crlFiles: options.crls,
                 acceptsStaleCRLs: options.allowStaleCRL, clientAuthentication: clientAuthentication, policy: policy,
                 minimumVersion: options.minimumVersion, sendsProxyProtocol: proxyProtocol,
-                handshakeTimeout: options.handshakeTimeout, connectTimeout: options.connectTimeout,
+                handshakeTimeout: options.handshakeTimeout, idleTimeout: options.idleTimeout,
+                connectTimeout: options.connectTimeout,
                 drainTimeout: options.drainTimeout, watchInterval: options.watchInterval,
                 logFormat: options.logFormat, threads: options.threads))
     }
