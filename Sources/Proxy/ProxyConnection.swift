@@ -21,7 +21,8 @@ final class ProxyConnection: TLSChannelDelegate, StreamChannelHandler {
     private var tlsEOF = false
     private var plainEOF = false
     private var finished = false
-    /// Server mode: bytes from the client that arrived before the target connection was up.
+    /// Bytes read from one side before the other side was ready (server mode: the target connection; client mode:
+    /// the upstream handshake).
     private var early: [UInt8] = []
     /// Monotonic time of the last byte in either direction, for the idle timeout.
     private var lastActivity: UInt64 = 0
@@ -142,6 +143,10 @@ final class ProxyConnection: TLSChannelDelegate, StreamChannelHandler {
             channel.pauseReading()
             connectTarget()
         case .client:
+            if !early.isEmpty {
+                early.withUnsafeBytes { channel.write($0) }
+                early = []
+            }
             plain?.resumeReading()
             watchIdle()
         }
@@ -198,7 +203,11 @@ final class ProxyConnection: TLSChannelDelegate, StreamChannelHandler {
     func channel(_ channel: StreamChannel, didRead bytes: UnsafeRawBufferPointer) {
         lastActivity = loop.nowNanoseconds()
         if mode == .server { record.bytesOut += bytes.count } else { record.bytesIn += bytes.count }
-        guard let tls, tls.isHandshakeComplete else { return }
+        guard let tls, tls.isHandshakeComplete else {
+            // Reading is paused until the upstream handshake completes; anything already read waits here.
+            early.append(contentsOf: bytes)
+            return
+        }
         tls.write(bytes)
         if !tls.isWritable { channel.pauseReading() }
     }
