@@ -86,18 +86,10 @@ struct ProxyOptions {
     /// Builds the configuration, starts the proxy, prints where it listens, and serves until SIGTERM/SIGINT.
     static func serve(_ configuration: ProxyConfiguration) throws -> ExitCode {
         let logger = ConnectionLogger(format: configuration.logFormat)
-        let proxy: ProxyServer
-        do {
-            proxy = try ProxyServer(configuration: configuration, logger: logger)
-        } catch let error as ProxyError {
-            Console.warn("error: \(error)")
-            return .failure
-        }
-        let address: SocketAddress
-        do { address = try proxy.start() } catch let error as ProxyError {
-            Console.warn("error: \(error)")
-            return .failure
-        }
+        // Start-up errors (a file that cannot be used, an address in use) propagate: the runner prints
+        // "error: <file>: <reason>" and exits 1.
+        let proxy = try ProxyServer(configuration: configuration, logger: logger)
+        let address = try proxy.start()
         logger.event(
             "listening",
             "proxy \(configuration.mode.rawValue) on \(address) → \(configuration.target)"
