@@ -21,6 +21,18 @@ public struct ProxyConfiguration: Sendable {
         }
     }
 
+    /// Server mode: TLS toward the target (re-encryption), presenting our certificate and verifying the target's.
+    public struct TargetTLS: Sendable {
+        /// The bundle the target's certificate must chain to.
+        public var bundleFile: String
+        /// Names the target's certificate must carry (a SPIFFE ID as a URI, or DNS names; DNS is also the SNI).
+        public var expectedNames: [SubjectAlternativeName]
+        public init(bundleFile: String, expectedNames: [SubjectAlternativeName]) {
+            self.bundleFile = bundleFile
+            self.expectedNames = expectedNames
+        }
+    }
+
     public var mode: Mode
     public var listen: SocketAddress
     public var target: SocketAddress
@@ -39,6 +51,8 @@ public struct ProxyConfiguration: Sendable {
     /// Client mode: the names the upstream server must carry.
     public var expectedServerNames: [SubjectAlternativeName]
     public var minimumVersion: TLSConfiguration.MinimumVersion
+    /// Server mode: TLS to the target instead of plaintext; nil for plaintext.
+    public var targetTLS: TargetTLS?
     /// Server mode: send a PROXY protocol v2 header with the client's address and verified identity to the target.
     public var sendsProxyProtocol: Bool
     public var handshakeTimeout: Duration
@@ -59,7 +73,7 @@ public struct ProxyConfiguration: Sendable {
         clientAuthentication: TLSConfiguration.ClientAuthentication = .require,
         policy: PolicySource = .init(flags: AuthorizationPolicy(rules: [])),
         expectedServerNames: [SubjectAlternativeName] = [], minimumVersion: TLSConfiguration.MinimumVersion = .tls13,
-        sendsProxyProtocol: Bool = false, handshakeTimeout: Duration = .seconds(10),
+        targetTLS: TargetTLS? = nil, sendsProxyProtocol: Bool = false, handshakeTimeout: Duration = .seconds(10),
         idleTimeout: Duration = .seconds(3600),
         connectTimeout: Duration = .seconds(5), drainTimeout: Duration = .seconds(30),
         watchInterval: Duration? = .seconds(1), logFormat: ConnectionLogger.Format = .text, threads: Int = 0
@@ -76,6 +90,7 @@ public struct ProxyConfiguration: Sendable {
         self.policy = policy
         self.expectedServerNames = expectedServerNames
         self.minimumVersion = minimumVersion
+        self.targetTLS = targetTLS
         self.sendsProxyProtocol = sendsProxyProtocol
         self.handshakeTimeout = handshakeTimeout
         self.idleTimeout = idleTimeout
@@ -89,5 +104,6 @@ public struct ProxyConfiguration: Sendable {
     /// Every file the proxy reads, for change detection.
     var watchedFiles: [String] {
         [certificateFile, keyFile, bundleFile] + crlFiles + (policy.policyFile.map { [$0] } ?? [])
+            + (targetTLS.map { [$0.bundleFile] } ?? [])
     }
 }

@@ -4,25 +4,23 @@ import NetCore
 import TLS
 import X509
 
-/// One proxied connection: a TLS side (the client's mTLS connection in server mode, the upstream mTLS connection
-/// in client mode) and a plaintext side (the target, or the local app), with bytes pumped between them under
-/// backpressure, half-closes passed through, and one log record written when both sides are done.
+/// One proxied connection: the accepted socket (downstream) and the one to the target (upstream), each plaintext or
+/// TLS. Server mode: mTLS downstream (the client is admitted here), plaintext or TLS upstream. Client mode: plaintext
+/// downstream (the local app), mTLS upstream (the server is verified here). Bytes are pumped both ways under
+/// backpressure, half-closes are passed through, and one log record is written when both sides are done.
 ///
 /// Loop-confined: created and used on one event loop thread.
-final class ProxyConnection: TLSChannelDelegate, StreamChannelHandler {
+final class ProxyConnection {
     let environment: ProxyEnvironment
     let registry: ConnectionRegistry
     let loop: EventLoop
     let credentials: ProxyCredentials
-    private(set) var tls: TLSChannel?
-    private(set) var plain: StreamChannel?
+    let downstream = ProxySide(role: .downstream)
+    let upstream = ProxySide(role: .upstream)
     private var record: ConnectionRecord
     private let started: UInt64
-    private var tlsEOF = false
-    private var plainEOF = false
     private var finished = false
-    /// Bytes read from one side before the other side was ready (server mode: the target connection; client mode:
-    /// the upstream handshake).
+    /// Downstream bytes read before the upstream side was ready (connected, and through its handshake).
     private var early: [UInt8] = []
     /// Monotonic time of the last byte in either direction, for the idle timeout.
     private var lastActivity: UInt64 = 0
@@ -38,10 +36,18 @@ final class ProxyConnection: TLSChannelDelegate, StreamChannelHandler {
         self.credentials = credentials
         self.record = ConnectionRecord(peer: peer)
         self.started = loop.nowNanoseconds()
+        downstream.connection = self
+        upstream.connection = self
     }
 
-    /// Server mode: an accepted client socket; the TLS handshake starts now.
-    static func acceptTLS(
+    private var configuration: ProxyConfiguration { environment.configuration }
+    private var mode: ProxyConfiguration.Mode { configuration.mode }
+
+    /// The side whose peer was authenticated by certificate: the client in server mode, the server in client mode.
+    private var authenticatedSide: ProxySide { mode == .server ? downstream : upstream }
+
+    /// An accepted socket. Server mode: the TLS handshake starts now. Client mode: the upstream connection does.
+    static func accept(
         _ channel: StreamChannel, environment: ProxyEnvironment, registry: ConnectionRegistry,
         credentials: ProxyCredentials
     ) {
@@ -49,38 +55,28 @@ final class ProxyConnection: TLSChannelDelegate, StreamChannelHandler {
             environment: environment, registry: registry, loop: channel.loop, credentials: credentials,
             peer: channel.remoteAddress?.description ?? "-")
         registry.add(connection)
-        do {
-            connection.tls = try TLSChannel(
-                transport: channel, context: credentials.context,
-                handshakeTimeout: environment.configuration.handshakeTimeout, delegate: connection)
-        } catch {
-            connection.record.reason = "cannot start TLS: \(error)"
-            channel.close()
-            connection.finish()
+        connection.downstream.attach(channel)
+        switch environment.configuration.mode {
+        case .server:
+            do {
+                try connection.downstream.startTLS(
+                    context: credentials.context, handshakeTimeout: environment.configuration.handshakeTimeout)
+            } catch {
+                connection.fail(.failed, "cannot start TLS: \(error)")
+            }
+        case .client:
+            channel.pauseReading()
+            connection.connectUpstream()
         }
     }
 
-    /// Client mode: an accepted plaintext socket from the local app; the upstream connection starts now.
-    static func acceptPlain(
-        _ channel: StreamChannel, environment: ProxyEnvironment, registry: ConnectionRegistry,
-        credentials: ProxyCredentials
-    ) {
-        let connection = ProxyConnection(
-            environment: environment, registry: registry, loop: channel.loop, credentials: credentials,
-            peer: channel.remoteAddress?.description ?? "-")
-        registry.add(connection)
-        connection.plain = channel
-        channel.handler = connection
-        channel.pauseReading()
-        connection.connectTarget()
-    }
+    private func other(_ side: ProxySide) -> ProxySide { side === downstream ? upstream : downstream }
 
-    private var mode: ProxyConfiguration.Mode { environment.configuration.mode }
+    // MARK: Upstream
 
-    private func connectTarget() {
-        let target = environment.configuration.target
-        StreamChannel.connect(to: target, on: loop, timeout: environment.configuration.connectTimeout) {
-            [self] result in
+    private func connectUpstream() {
+        let target = configuration.target
+        StreamChannel.connect(to: target, on: loop, timeout: configuration.connectTimeout) { [self] result in
             switch result {
             case .failure(let error):
                 fail(.failed, "cannot connect to the target \(target): \(error)")
@@ -89,102 +85,121 @@ final class ProxyConnection: TLSChannelDelegate, StreamChannelHandler {
                     channel.close()
                     return
                 }
-                targetConnected(channel)
+                upstreamConnected(channel)
             }
         }
     }
 
-    private func targetConnected(_ channel: StreamChannel) {
-        switch mode {
-        case .server:
-            plain = channel
-            channel.handler = self
-            if environment.configuration.sendsProxyProtocol, let tls {
-                let info = tls.connection.sessionInfo
-                let peer = tls.connection.peer
-                let header = ProxyProtocolHeader(
-                    source: tls.transport.remoteAddress, destination: tls.transport.localAddress,
-                    identity: peer?.isAuthenticated == true ? peer?.description : nil,
-                    commonName: peer?.leaf?.subject.commonName, tlsVersion: info.protocolVersion, cipher: info.cipher,
-                    clientCertificatePresented: peer?.isAuthenticated == true)
-                channel.write(header.bytes)
-            }
-            if !early.isEmpty {
-                channel.write(early)
-                early = []
-            }
-            if tlsEOF { channel.shutdownOutput() }
-            tls?.resumeReading()
-            watchIdle()
-        case .client:
-            do {
-                tls = try TLSChannel(
-                    transport: channel, context: credentials.context,
-                    handshakeTimeout: environment.configuration.handshakeTimeout, delegate: self)
-            } catch {
-                channel.close()
-                fail(.failed, "cannot start TLS to the target: \(error)")
-            }
+    private func upstreamConnected(_ channel: StreamChannel) {
+        upstream.attach(channel)
+        // The PROXY header precedes everything, TLS to the target included.
+        if mode == .server, configuration.sendsProxyProtocol, let tls = downstream.tls {
+            let info = tls.connection.sessionInfo
+            let peer = tls.connection.peer
+            let header = ProxyProtocolHeader(
+                source: tls.transport.remoteAddress, destination: tls.transport.localAddress,
+                identity: peer?.isAuthenticated == true ? peer?.description : nil,
+                commonName: peer?.leaf?.subject.commonName, tlsVersion: info.protocolVersion, cipher: info.cipher,
+                clientCertificatePresented: peer?.isAuthenticated == true)
+            channel.write(header.bytes)
+        }
+        guard let context = credentials.upstreamContext else {
+            upstreamReady()
+            return
+        }
+        do {
+            try upstream.startTLS(context: context, handshakeTimeout: configuration.handshakeTimeout)
+        } catch {
+            fail(.failed, "cannot start TLS to the target: \(error)")
         }
     }
 
-    // MARK: TLS side
+    private func upstreamReady() {
+        if !early.isEmpty {
+            early.withUnsafeBytes { upstream.write($0) }
+            early = []
+        }
+        if downstream.receivedEOF { upstream.shutdownOutput() }
+        downstream.resumeReading()
+        watchIdle()
+    }
 
-    func tlsChannelDidHandshake(_ channel: TLSChannel) {
-        let info = channel.connection.sessionInfo
-        record.tlsVersion = info.protocolVersion
-        record.cipher = info.cipher
-        record.resumed = info.resumed
-        record.identity = channel.connection.peer?.description ?? "-"
-        record.decision = .allowed
-        record.reason = channel.connection.authorizationDetail.map { "allowed by \($0)" } ?? "verified"
-        switch mode {
-        case .server:
-            channel.pauseReading()
-            connectTarget()
-        case .client:
-            if !early.isEmpty {
-                early.withUnsafeBytes { channel.write($0) }
-                early = []
-            }
-            plain?.resumeReading()
-            watchIdle()
+    // MARK: Events from the sides
+
+    func sideDidHandshake(_ side: ProxySide) {
+        guard let tls = side.tls else { return }
+        if side === authenticatedSide {
+            let info = tls.connection.sessionInfo
+            record.tlsVersion = info.protocolVersion
+            record.cipher = info.cipher
+            record.resumed = info.resumed
+            record.identity = tls.connection.peer?.description ?? "-"
+            record.decision = .allowed
+            record.reason = tls.connection.authorizationDetail.map { "allowed by \($0)" } ?? "verified"
+        }
+        if side === downstream {
+            // Server mode: the client is admitted; hold its bytes until the target is ready.
+            downstream.pauseReading()
+            connectUpstream()
+        } else {
+            upstreamReady()
         }
     }
 
-    func tlsChannel(_ channel: TLSChannel, didRead bytes: UnsafeRawBufferPointer) {
+    func side(_ side: ProxySide, didRead bytes: UnsafeRawBufferPointer) {
         lastActivity = loop.nowNanoseconds()
-        if mode == .server { record.bytesIn += bytes.count } else { record.bytesOut += bytes.count }
-        guard let plain else {
+        if side === downstream { record.bytesIn += bytes.count } else { record.bytesOut += bytes.count }
+        let destination = other(side)
+        guard destination.isReady else {
+            // Reading is paused while the other side gets ready; anything already read waits here.
             early.append(contentsOf: bytes)
             return
         }
-        plain.write(bytes)
-        if !plain.isWritable { channel.pauseReading() }
+        destination.write(bytes)
+        if !destination.isWritable { side.pauseReading() }
     }
 
-    func tlsChannelDidReadEOF(_ channel: TLSChannel) {
-        tlsEOF = true
-        plain?.shutdownOutput()
+    func sideWritabilityChanged(_ side: ProxySide) {
+        if side.isWritable { other(side).resumeReading() }
+    }
+
+    func sideDidReadEOF(_ side: ProxySide) {
+        let destination = other(side)
+        if destination.isReady { destination.shutdownOutput() }
         closeIfDone()
     }
 
-    func tlsChannelWritabilityChanged(_ channel: TLSChannel) {
-        if channel.isWritable { plain?.resumeReading() }
+    func side(_ side: ProxySide, didCloseWith error: (any Error)?) {
+        if let tls = side.tls, !tls.isHandshakeComplete {
+            recordHandshakeFailure(of: side, tls: tls, error: error)
+        } else if let error, !(downstream.receivedEOF && upstream.receivedEOF), record.decision == .allowed {
+            // Many clients close without close_notify once they have their answer: not worth a note.
+            if (error as? TLSError)?.code != .prematureClose {
+                let who = side === downstream ? (mode == .server ? "client" : "local app") : "target"
+                record.reason += "; \(who) connection closed: \(error)"
+            }
+        }
+        other(side).close()
+        finish()
     }
 
-    func tlsChannelDidClose(_ channel: TLSChannel, error: (any Error)?) {
-        if !channel.isHandshakeComplete {
-            let rejected = channel.connection.rejection
-            record.decision = rejected != nil || isRefusal(error) ? .denied : .failed
-            record.identity = identityOfRefused(channel) ?? record.identity
-            record.reason = (error.map { "\($0)" }) ?? rejected?.reason ?? "closed during the handshake"
-        } else if let error, record.decision == .allowed, !(tlsEOF && plainEOF) {
-            // Many clients close without close_notify once they have their answer: not worth a note.
-            if (error as? TLSError)?.code != .prematureClose { record.reason += "; closed: \(error)" }
+    private func recordHandshakeFailure(of side: ProxySide, tls: TLSChannel, error: (any Error)?) {
+        guard record.decision != .revoked, !finished else { return }
+        let rejection = tls.connection.rejection
+        let reason = (error.map { "\($0)" }) ?? rejection?.reason ?? "closed during the handshake"
+        if side === authenticatedSide {
+            record.decision = rejection != nil || isRefusal(error) ? .denied : .failed
+            if let rejection, rejection.code != .peerCertificateMissing,
+                let claimed = tls.connection.presentedLeafDescription
+            {
+                record.identity = claimed
+            }
+            record.reason = reason
+        } else {
+            // Server mode with TLS to the target: the target's side failed; the client was admitted.
+            record.decision = .failed
+            record.reason += "; TLS to the target failed: \(reason)"
         }
-        plain?.close()
-        finish()
     }
 
     private func isRefusal(_ error: (any Error)?) -> Bool {
@@ -192,45 +207,21 @@ final class ProxyConnection: TLSChannelDelegate, StreamChannelHandler {
         return [.peerCertificateMissing, .peerCertificateRejected, .peerNotAuthorized].contains(error.code)
     }
 
-    /// The identity a refused peer claimed (its leaf's names), for the log: parsing it is only done on refusal.
-    private func identityOfRefused(_ channel: TLSChannel) -> String? {
-        guard let error = channel.connection.rejection, error.code != .peerCertificateMissing else { return nil }
-        return channel.connection.presentedLeafDescription
-    }
-
-    // MARK: Plain side
-
-    func channel(_ channel: StreamChannel, didRead bytes: UnsafeRawBufferPointer) {
-        lastActivity = loop.nowNanoseconds()
-        if mode == .server { record.bytesOut += bytes.count } else { record.bytesIn += bytes.count }
-        guard let tls, tls.isHandshakeComplete else {
-            // Reading is paused until the upstream handshake completes; anything already read waits here.
-            early.append(contentsOf: bytes)
-            return
-        }
-        tls.write(bytes)
-        if !tls.isWritable { channel.pauseReading() }
-    }
-
-    func channelDidReadEOF(_ channel: StreamChannel) {
-        plainEOF = true
-        tls?.shutdownOutput()
-        closeIfDone()
-    }
-
-    func channelWritabilityChanged(_ channel: StreamChannel) {
-        if channel.isWritable { tls?.resumeReading() }
-    }
-
-    func channelDidClose(_ channel: StreamChannel, error: NetError?) {
-        if let error, !(tlsEOF && plainEOF) {
-            record.reason += "; \(mode == .server ? "target" : "local app") closed: \(error)"
-        }
-        tls?.close()
-        finish()
-    }
-
     // MARK: Ending
+
+    /// Closes the connection when its authenticated peer is no longer accepted by `verifier` (a new CRL or bundle).
+    func recheck(with verifier: PeerVerifier) {
+        guard let tls = authenticatedSide.tls, tls.isHandshakeComplete, let peer = tls.connection.peer,
+            peer.isAuthenticated
+        else { return }
+        if case .failure(let failure) = verifier.verify(certificates: peer.chain) {
+            record.decision = .revoked
+            record.reason = "closed after reload: \(failure)"
+            authenticatedSide.close(refuse: true)
+            other(authenticatedSide).close()
+            finish()
+        }
+    }
 
     /// Starts watching for inactivity: one timer per connection at a quarter of the idle timeout, not one per byte.
     private func watchIdle() {
@@ -239,54 +230,41 @@ final class ProxyConnection: TLSChannelDelegate, StreamChannelHandler {
     }
 
     private func scheduleIdleCheck() {
-        idleTimer = loop.schedule(after: environment.configuration.idleTimeout / 4) { [weak self] in
-            self?.checkIdle()
-        }
+        idleTimer = loop.schedule(after: configuration.idleTimeout / 4) { [weak self] in self?.checkIdle() }
     }
 
     private func checkIdle() {
         guard !finished else { return }
-        let timeout = environment.configuration.idleTimeout
+        let timeout = configuration.idleTimeout
         guard Double(loop.nowNanoseconds() &- lastActivity) / 1e9 >= timeout.seconds else {
             scheduleIdleCheck()
             return
         }
         record.reason += "; closed after \(Int(timeout.seconds))s without traffic (idle timeout)"
-        tls?.close()
-        plain?.close()
+        downstream.close()
+        upstream.close()
         finish()
-    }
-
-    /// Closes the connection because a new CRL (or bundle) no longer accepts its peer.
-    func recheck(with verifier: PeerVerifier) {
-        guard let tls, tls.isHandshakeComplete, let peer = tls.connection.peer, peer.isAuthenticated else { return }
-        if case .failure(let failure) = verifier.verify(certificates: peer.chain) {
-            record.decision = .revoked
-            record.reason = "closed after reload: \(failure)"
-            tls.close(refuse: true)
-            plain?.close()
-            finish()
-        }
     }
 
     /// Both directions ended: close once the queued bytes are out (bounded wait).
     private func closeIfDone(attempt: Int = 0) {
-        guard tlsEOF, plainEOF, !finished else { return }
-        let pending = (tls?.transport.pendingWriteBytes ?? 0) + (plain?.pendingWriteBytes ?? 0)
-        if pending > 0, attempt < 200 {
+        guard downstream.receivedEOF, upstream.receivedEOF, !finished else { return }
+        if downstream.pendingWriteBytes + upstream.pendingWriteBytes > 0, attempt < 200 {
             loop.schedule(after: .milliseconds(25)) { [self] in closeIfDone(attempt: attempt + 1) }
             return
         }
-        tls?.close()
-        plain?.close()
+        downstream.close()
+        upstream.close()
         finish()
     }
 
     private func fail(_ decision: ConnectionRecord.Decision, _ reason: String) {
-        record.decision = decision
-        record.reason = reason
-        tls?.close()
-        plain?.close()
+        if !finished {
+            record.decision = decision
+            record.reason = reason
+        }
+        downstream.close()
+        upstream.close()
         finish()
     }
 

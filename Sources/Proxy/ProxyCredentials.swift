@@ -7,7 +7,10 @@ import X509
 /// bundle, the CRLs, the verifier and its cache) and the authorization policy. Reload builds a new snapshot and
 /// swaps it in whole; a snapshot that fails to build leaves the old one in place.
 public final class ProxyCredentials: Sendable {
+    /// Server mode: the server context clients connect to. Client mode: the client context toward the upstream.
     public let context: TLSContext
+    /// Server mode with TLS to the target: the client context toward the target.
+    public let targetContext: TLSContext?
     public let policy: AuthorizationPolicy?
     /// Identifies the file contents this snapshot was built from (size, mtime, inode per file).
     let fingerprint: [FileFingerprint]
@@ -88,10 +91,27 @@ public final class ProxyCredentials: Sendable {
         } catch {
             throw ProxyError(.badFile, "cannot build the TLS context: \(error)", file: configuration.certificateFile)
         }
+        if let target = configuration.targetTLS, configuration.mode == .server {
+            let targetBundle = try ProxyCredentials.certificates(target.bundleFile, what: "target trust bundle")
+            do {
+                targetContext = try TLSContext(
+                    configuration: TLSConfiguration(
+                        role: .client, certificateChain: chain, privateKey: key, trustBundle: targetBundle,
+                        minimumVersion: configuration.minimumVersion, expectedServerNames: target.expectedNames,
+                        serverName: ProxyCredentials.firstDNSName(target.expectedNames)))
+            } catch {
+                throw ProxyError(.badFile, "cannot use it for TLS to the target: \(error)", file: target.bundleFile)
+            }
+        } else {
+            targetContext = nil
+        }
         self.policy = policy
         self.fingerprint = fingerprint
         self.trustFingerprint = ([configuration.bundleFile] + configuration.crlFiles).map(FileFingerprint.init(path:))
     }
+
+    /// The context for the upstream side of a connection, when it runs TLS.
+    var upstreamContext: TLSContext? { context.configuration.role == .client ? context : targetContext }
 
     static func firstDNSName(_ names: [SubjectAlternativeName]) -> String? {
         for name in names { if case .dns(let host) = name { return host } }

@@ -41,7 +41,6 @@ public final class ProxyServer: Sendable {
         NetCore.raiseFileDescriptorLimit()
         group.start()
         let environment = self.environment
-        let mode = environment.configuration.mode
         let bound: Listener
         do {
             bound = try Listener.bind(environment.configuration.listen, group: group) { [self] channel in
@@ -51,14 +50,8 @@ public final class ProxyServer: Sendable {
                 }
                 environment.connectionStarted()
                 let credentials = self.credentials
-                switch mode {
-                case .server:
-                    ProxyConnection.acceptTLS(
-                        channel, environment: environment, registry: registry, credentials: credentials)
-                case .client:
-                    ProxyConnection.acceptPlain(
-                        channel, environment: environment, registry: registry, credentials: credentials)
-                }
+                ProxyConnection.accept(
+                    channel, environment: environment, registry: registry, credentials: credentials)
             }
         } catch {
             group.shutdown()

@@ -54,6 +54,16 @@ struct ProxyServerCommand: Command {
                 help:
                     "require (default), request (clients without a certificate are admitted as unauthenticated, if the policy allows them), or none."
             ),
+            .option(
+                long: "target-ca", valueName: "BUNDLE",
+                help: "Use TLS to the target (presenting --cert), accepting a target certificate that chains to BUNDLE."
+            ),
+            .option(
+                long: "target-verify-spiffe-id", valueName: "ID",
+                help: "With --target-ca: the SPIFFE ID the target must carry."),
+            .option(
+                long: "target-verify-dns", valueName: "NAME",
+                help: "With --target-ca: a DNS name the target must carry (also sent as SNI)."),
             .flag(
                 long: "proxy-protocol",
                 help: "Send a PROXY protocol v2 header with the client's address and identity to the target."),
@@ -63,6 +73,7 @@ struct ProxyServerCommand: Command {
     let policy: ProxyConfiguration.PolicySource
     let clientAuthentication: TLSConfiguration.ClientAuthentication
     let proxyProtocol: Bool
+    let targetTLS: ProxyConfiguration.TargetTLS?
 
     init(parsed: ParsedArguments) throws {
         options = try ProxyOptions(parsed: parsed)
@@ -80,9 +91,30 @@ struct ProxyServerCommand: Command {
         let mode = try parsed.choice("client-auth", among: ["require", "request", "none"]) ?? "require"
         clientAuthentication = TLSConfiguration.ClientAuthentication(parsing: mode) ?? .require
         proxyProtocol = parsed.flag("proxy-protocol")
+        var names: [SubjectAlternativeName] = []
+        if let id = parsed.string("target-verify-spiffe-id") {
+            do { names.append(.uri(try SPIFFEID(id).description)) } catch {
+                throw UsageError("--target-verify-spiffe-id: \(error)")
+            }
+        }
+        if let name = parsed.string("target-verify-dns") { names.append(.dns(name)) }
+        if let bundle = parsed.string("target-ca") {
+            targetTLS = .init(bundleFile: bundle, expectedNames: names)
+        } else {
+            guard names.isEmpty else {
+                throw UsageError(
+                    "--target-verify-spiffe-id and --target-verify-dns need --target-ca (TLS to the target)")
+            }
+            targetTLS = nil
+        }
     }
 
     func validate() throws {
+        if let targetTLS, targetTLS.expectedNames.isEmpty {
+            throw UsageError(
+                "--target-ca needs the identity the target must prove: --target-verify-spiffe-id ID or --target-verify-dns NAME"
+            )
+        }
         if policy.flags.isEmpty, policy.policyFile == nil, clientAuthentication != .none {
             throw UsageError(
                 "no client would be allowed: give --allow-spiffe-id, --allow-uri, --allow-dns, --allow-cn, "
@@ -96,7 +128,7 @@ struct ProxyServerCommand: Command {
                 mode: .server, listen: options.listen, target: options.target, certificateFile: options.certificate,
                 keyFile: options.key, bundleFile: options.bundle, crlFiles: options.crls,
                 acceptsStaleCRLs: options.allowStaleCRL, clientAuthentication: clientAuthentication, policy: policy,
-                minimumVersion: options.minimumVersion, sendsProxyProtocol: proxyProtocol,
+                minimumVersion: options.minimumVersion, targetTLS: targetTLS, sendsProxyProtocol: proxyProtocol,
                 handshakeTimeout: options.handshakeTimeout, idleTimeout: options.idleTimeout,
                 connectTimeout: options.connectTimeout,
                 drainTimeout: options.drainTimeout, watchInterval: options.watchInterval,
