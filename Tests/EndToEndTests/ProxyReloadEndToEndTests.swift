@@ -1,0 +1,265 @@
+import Foundation
+import TestSupport
+import Testing
+
+extension ProxyEndToEndTests {
+    @Suite("proxy server: revocation and hot reload of certificate, bundle, CRLs and policy")
+    struct Reload {
+        /// Files the proxy watches, copied into a scratch directory so a test can replace them.
+        struct WatchedFiles {
+            let scratch = TemporaryDirectory("symbolon-e2e-proxy-reload")
+            let pki: ProxyPKI
+            var chain: String { scratch.file("server-chain.pem") }
+            var key: String { scratch.file("server-key.pem") }
+            var bundle: String { scratch.file("bundle.pem") }
+            var intermediateCRL: String { scratch.file("intermediate.crl.pem") }
+            var rootCRL: String { scratch.file("root.crl.pem") }
+            var policy: String { scratch.file("policy.json") }
+
+            init(pki: ProxyPKI, policy: String? = nil) throws {
+                self.pki = pki
+                try replaceFile(chain, with: E2E.read(pki.server.cert))
+                try replaceFile(key, with: E2E.read(pki.server.key))
+                try replaceFile(bundle, with: E2E.read(pki.ca.root))
+                try publishCRLs()
+                if let policy { try replaceFile(self.policy, with: policy) }
+            }
+
+            /// Publishes fresh intermediate and root CRLs of the shared CA over the watched CRL files.
+            func publishCRLs() throws {
+                let name = "crl-\(UUID().uuidString)"
+                try replaceFile(intermediateCRL, with: E2E.read(try pki.ca.publishCRL(to: name + "-int.pem")))
+                try replaceFile(
+                    rootCRL, with: E2E.read(try pki.ca.publishCRL(issuer: "root", to: name + "-root.pem")))
+            }
+
+            /// Server arguments using the watched files, with both CRLs.
+            func serverArguments(target: String) -> [String] {
+                [
+                    "--listen", "127.0.0.1:0", "--target", target, "--cert", chain, "--key", key, "--ca", bundle,
+                    "--crl", intermediateCRL, "--crl", rootCRL, "--watch-interval", "1s",
+                ]
+            }
+        }
+
+        /// Waits for a lifecycle event logged after line `from`.
+        static func awaitEvent(_ proxy: ProxyUnderTest, _ name: String, from: Int, timeout: TimeInterval = 10)
+            -> String?
+        {
+            proxy.event(name, from: from, timeout: timeout)
+        }
+
+        @Test(
+            "With --crl files a client is allowed; once revoked and a new CRL renamed over the file, the proxy reloads, refuses its new handshakes (revoked) and closes its open connection (decision=revoked)"
+        )
+        func revocationClosesOpenConnections() throws {
+            let pki = try ProxyPKI.shared.get()
+            let id = "spiffe://acme.internal/ns/payments/revocable-\(UInt32.random(in: 0...UInt32.max))"
+            let victim = try pki.issueClient("revocable-\(UUID().uuidString)", spiffeID: id)
+            let files = try WatchedFiles(pki: pki)
+            let backend = try Backend("echo")
+            defer { backend.stop() }
+            let proxy = try ProxyUnderTest.server(
+                files.serverArguments(target: backend.address) + ["--allow-spiffe-id", ProxyPKI.allowedPattern])
+            defer { proxy.stop() }
+
+            let before = try ProxyTools.echo(proxy.address, "before", ProxyTools.tls(victim, ca: pki.ca.root))
+            #expect(before.stdout.contains("echo before"), "\(before)\n\(proxy.logText)")
+
+            let holder = try ProxyTools.start(["interactive", proxy.address] + ProxyTools.tls(victim, ca: pki.ca.root))
+            defer { holder.forceKill() }
+            try #require(holder.waitForLine(.stdout) { $0 == "connected" } != nil, "\(holder.text(.stdout))")
+            holder.send("echo held")
+            try #require(holder.waitForLine(.stdout) { $0 == "echo held" } != nil, "\(holder.text(.stdout))")
+
+            let mark = proxy.log.count
+            try pki.ca.revoke(serial: victim.serial)
+            try files.publishCRLs()
+            let reloaded = Self.awaitEvent(proxy, "reloaded", from: mark)
+            try #require(reloaded != nil, "no reloaded line after the new CRL:\n\(proxy.logText)")
+
+            // The open connection is closed by the proxy: EOF (or a reset) within a bounded wait.
+            holder.send("wait-eof 5")
+            let closed = holder.waitForLine(.stdout, timeout: 8) { $0.hasPrefix("eof") || $0.hasPrefix("error") }
+            #expect(closed != nil, "the held connection stayed open: \(holder.text(.stdout))\n\(proxy.logText)")
+            let revokedLine = proxy.connection(from: mark) { $0.decision == "revoked" }
+            #expect(revokedLine?.identity == id, "\(proxy.logText)")
+
+            // New handshakes fail, logged with the reason.
+            let after = try ProxyTools.echo(proxy.address, "after", ProxyTools.tls(victim, ca: pki.ca.root))
+            #expect(after.status != 0 && !after.stdout.contains("echo after"), "\(after)")
+            let denied = proxy.connection(from: mark) { $0.decision == "denied" && $0.identity != "-" }
+            #expect(denied?.reason.contains("revoked") == true, "\(proxy.logText)")
+
+            // Everyone else still gets in.
+            let other = try ProxyTools.echo(proxy.address, "other", ProxyTools.tls(pki.client, ca: pki.ca.root))
+            #expect(other.stdout.contains("echo other"), "\(other)\n\(proxy.logText)")
+        }
+
+        @Test(
+            "With --crl given, a CA in the chain without a CRL fails closed: the client is refused (revocationUnknown)")
+        func missingCRLFailsClosed() throws {
+            let pki = try ProxyPKI.shared.get()
+            let files = try WatchedFiles(pki: pki)
+            let backend = try Backend("echo")
+            defer { backend.stop() }
+            // Only the root's CRL: the intermediate's revocation status is unknown.
+            let proxy = try ProxyUnderTest.server(
+                pki.serverArguments(target: backend.address) + [
+                    "--crl", files.rootCRL, "--allow-spiffe-id", ProxyPKI.allowedPattern,
+                ])
+            defer { proxy.stop() }
+            let result = try ProxyTools.echo(proxy.address, "hello", ProxyTools.tls(pki.client, ca: pki.ca.root))
+            #expect(result.status != 0 && !result.stdout.contains("echo hello"), "\(result)")
+            let line = proxy.connection()
+            #expect(line?.decision == "denied", "\(proxy.logText)")
+            #expect(line?.reason.contains("revocationUnknown") == true, "\(proxy.logText)")
+        }
+
+        @Test(
+            "Under load, rotating the server certificate, adding a second CA's root, publishing a CRL and widening the policy: no failed handshake, a connection opened before keeps echoing, every change logged as reloaded"
+        )
+        func reloadUnderLoad() throws {
+            let pki = try ProxyPKI.shared.get()
+            let policy = #"{"rules": [{"name": "payments", "spiffeId": "spiffe://acme.internal/ns/payments/*"}]}"#
+            let files = try WatchedFiles(pki: pki, policy: policy)
+            let backend = try Backend("echo")
+            defer { backend.stop() }
+            let proxy = try ProxyUnderTest.server(
+                files.serverArguments(target: backend.address) + ["--policy", files.policy])
+            defer { proxy.stop() }
+            let tls = ProxyTools.tls(pki.client, ca: pki.ca.root)
+
+            let holder = try ProxyTools.start(["interactive", proxy.address] + tls)
+            defer { holder.forceKill() }
+            try #require(holder.waitForLine(.stdout) { $0 == "connected" } != nil, "\(holder.text(.stdout))")
+            holder.send("echo first")
+            try #require(holder.waitForLine(.stdout) { $0 == "echo first" } != nil, "\(holder.text(.stdout))")
+            // The outsider is not in the policy yet.
+            let outsiderBefore = try ProxyTools.echo(
+                proxy.address, "outsider", ProxyTools.tls(pki.outsider, ca: pki.ca.root))
+            #expect(outsiderBefore.status != 0, "\(outsiderBefore)")
+
+            let load = try ProxyTools.start(["load", proxy.address, "9", "2"] + tls)
+            defer { load.forceKill() }
+            usleep(1_000_000)
+
+            var reloads: [String] = []
+            func change(_ what: String, _ body: () throws -> Void) throws {
+                let mark = proxy.log.count
+                try body()
+                let line = Self.awaitEvent(proxy, "reloaded", from: mark)
+                #expect(line != nil, "no reloaded line after \(what):\n\(proxy.logText)")
+                if let line { reloads.append(line) }
+                usleep(300_000)
+            }
+            // 1. A new server certificate and key (the key first: the pair is checked together).
+            let rotated = try pki.ca.issue(
+                "service", ["--spiffe-id", ProxyPKI.serverID, "--dns", "localhost"],
+                as: "server-rotated-\(UUID().uuidString)")
+            try change("rotating the server certificate") {
+                let chain = E2E.read(rotated.cert)
+                let key = E2E.read(rotated.key)
+                try replaceFile(files.key, with: key)
+                try replaceFile(files.chain, with: chain)
+            }
+            // 2. A second CA's root in the bundle.
+            try change("adding a root to the bundle") {
+                try replaceFile(files.bundle, with: E2E.read(pki.ca.root) + E2E.read(pki.otherCA.root))
+            }
+            // 3. A new CRL revoking a throwaway certificate.
+            let throwaway = try pki.issueClient(
+                "throwaway-\(UUID().uuidString)", spiffeID: "spiffe://acme.internal/ns/payments/throwaway")
+            try pki.ca.revoke(serial: throwaway.serial)
+            try change("publishing a new CRL") { try files.publishCRLs() }
+            // 4. The policy gains a rule.
+            try change("widening the policy") {
+                try replaceFile(
+                    files.policy,
+                    with:
+                        #"{"rules": [{"name": "payments", "spiffeId": "spiffe://acme.internal/ns/payments/*"}, {"name": "web", "spiffeId": "spiffe://acme.internal/ns/web/*"}]}"#
+                )
+            }
+
+            try #require(load.waitForExit(timeout: 30) != nil, "the load did not finish: \(load.text(.stderr))")
+            let summary = load.lines(.stdout).last ?? ""
+            let counts = try JSONSerialization.jsonObject(with: Data(summary.utf8)) as? [String: Any]
+            let ok = counts?["ok"] as? Int ?? 0
+            let failed = counts?["failed"] as? Int ?? -1
+            #expect(failed == 0, "failed handshakes under reload: \(summary)")
+            #expect(ok > 20, "too few round trips under load: \(summary)")
+
+            holder.send("echo still-here")
+            let still = holder.waitForLine(.stdout) { $0.hasPrefix("echo still-here") || $0.hasPrefix("error") }
+            #expect(still == "echo still-here", "the connection opened before the reloads: \(holder.text(.stdout))")
+            #expect(reloads.count == 4, "\(reloads)")
+
+            // The new connections see the rotated certificate, and the widened policy admits the outsider.
+            let served = try E2E.sh(
+                "openssl s_client -connect \(proxy.address) -servername localhost -CAfile \(E2E.quote(pki.ca.root)) -cert \(E2E.quote(pki.client.cert)) -key \(E2E.quote(pki.client.key)) </dev/null 2>/dev/null | openssl x509 -noout -serial",
+                timeout: 20)
+            #expect(
+                served.stdout.lowercased().contains(rotated.serial.lowercased()),
+                "served \(served.stdout), rotated \(rotated.serial)")
+            let outsiderAfter = try ProxyTools.echo(
+                proxy.address, "outsider", ProxyTools.tls(pki.outsider, ca: pki.ca.root))
+            #expect(outsiderAfter.stdout.contains("echo outsider"), "\(outsiderAfter)\n\(proxy.logText)")
+            #expect(!proxy.logText.contains("reload-failed"), "\(proxy.logText)")
+        }
+
+        @Test(
+            "Garbage written into the certificate file logs reload-failed naming the file and keeps serving with the old certificate; fixing the file reloads"
+        )
+        func brokenReload() throws {
+            let pki = try ProxyPKI.shared.get()
+            let files = try WatchedFiles(pki: pki)
+            let backend = try Backend("http")
+            defer { backend.stop() }
+            let proxy = try ProxyUnderTest.server(
+                files.serverArguments(target: backend.address) + ["--allow-spiffe-id", ProxyPKI.allowedPattern])
+            defer { proxy.stop() }
+
+            var mark = proxy.log.count
+            try replaceFile(files.chain, with: "-----BEGIN CERTIFICATE-----\ngarbage\n-----END CERTIFICATE-----\n")
+            let failed = Self.awaitEvent(proxy, "reload-failed", from: mark)
+            try #require(failed != nil, "no reload-failed line:\n\(proxy.logText)")
+            #expect(failed?.contains("server-chain.pem") == true, "the line must name the file: \(failed ?? "")")
+
+            let during = try Curl.get(proxy.url, as: pki.client, ca: pki.ca.root)
+            #expect(during.status == 0 && during.stdout.contains("hello from the backend"), "\(during)")
+            // Reported once, not every second.
+            usleep(2_500_000)
+            let failures = proxy.log.filter { $0.split(separator: " ").dropFirst().first == "reload-failed" }
+            #expect(failures.count == 1, "\(proxy.logText)")
+
+            mark = proxy.log.count
+            try replaceFile(files.chain, with: E2E.read(pki.server.cert))
+            #expect(Self.awaitEvent(proxy, "reloaded", from: mark) != nil, "\(proxy.logText)")
+            let after = try Curl.get(proxy.url, as: pki.client, ca: pki.ca.root)
+            #expect(after.status == 0 && after.stdout.contains("hello from the backend"), "\(after)")
+        }
+
+        @Test("SIGHUP reloads even with --no-watch, and file changes alone do not")
+        func sighup() throws {
+            let pki = try ProxyPKI.shared.get()
+            let files = try WatchedFiles(
+                pki: pki, policy: #"{"rules": [{"spiffeId": "spiffe://acme.internal/ns/payments/*"}]}"#)
+            let backend = try Backend("echo")
+            defer { backend.stop() }
+            let proxy = try ProxyUnderTest.server(
+                files.serverArguments(target: backend.address).filter { $0 != "--watch-interval" && $0 != "1s" }
+                    + ["--no-watch", "--policy", files.policy])
+            defer { proxy.stop() }
+            var mark = proxy.log.count
+            try replaceFile(files.policy, with: #"{"rules": [{"spiffeId": "spiffe://acme.internal/ns/web/*"}]}"#)
+            #expect(Self.awaitEvent(proxy, "reloaded", from: mark, timeout: 2.5) == nil, "\(proxy.logText)")
+            let before = try ProxyTools.echo(proxy.address, "x", ProxyTools.tls(pki.outsider, ca: pki.ca.root))
+            #expect(before.status != 0, "the old policy still applies: \(before)")
+            mark = proxy.log.count
+            proxy.run.signal(SIGHUP)
+            #expect(Self.awaitEvent(proxy, "reloaded", from: mark) != nil, "\(proxy.logText)")
+            let after = try ProxyTools.echo(proxy.address, "x", ProxyTools.tls(pki.outsider, ca: pki.ca.root))
+            #expect(after.stdout.contains("echo x"), "\(after)\n\(proxy.logText)")
+        }
+    }
+}
