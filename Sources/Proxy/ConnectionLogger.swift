@@ -23,7 +23,7 @@ public final class ConnectionLogger: Sendable {
             line += " tls=\(record.tlsVersion) cipher=\(record.cipher) resumed=\(record.resumed)"
             line += " decision=\(record.decision.rawValue) reason=\(quoted(record.reason))"
             line += " bytes_in=\(record.bytesIn) bytes_out=\(record.bytesOut)"
-            line += " duration_ms=\(String(format: "%.1f", record.durationMilliseconds))"
+            line += " duration_ms=\(ConnectionLogger.tenths(record.durationMilliseconds))"
             write(line)
         case .json:
             let fields: [(String, String)] = [
@@ -32,7 +32,7 @@ public final class ConnectionLogger: Sendable {
                 ("resumed", record.resumed ? "true" : "false"), ("decision", json(record.decision.rawValue)),
                 ("reason", json(record.reason)), ("bytes_in", "\(record.bytesIn)"),
                 ("bytes_out", "\(record.bytesOut)"),
-                ("duration_ms", String(format: "%.1f", record.durationMilliseconds)),
+                ("duration_ms", ConnectionLogger.tenths(record.durationMilliseconds)),
             ]
             write("{" + fields.map { "\(json($0.0)):\($0.1)" }.joined(separator: ",") + "}")
         }
@@ -87,14 +87,40 @@ public final class ConnectionLogger: Sendable {
         return out + "\""
     }
 
+    /// RFC 3339 UTC with milliseconds, e.g. `2026-11-25T12:00:21.119Z`. Formatted by hand: this runs for every
+    /// connection, and Foundation's formatters cost more than the rest of the log line.
     static func timestamp() -> String {
         var now = timespec()
         clock_gettime(CLOCK_REALTIME, &now)
         var parts = tm()
         var seconds = now.tv_sec
         gmtime_r(&seconds, &parts)
-        return String(
-            format: "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", parts.tm_year + 1900, parts.tm_mon + 1, parts.tm_mday,
-            parts.tm_hour, parts.tm_min, parts.tm_sec, now.tv_nsec / 1_000_000)
+        var text = ""
+        text.reserveCapacity(24)
+        func append(_ value: Int, width: Int) {
+            var digits = String(value)
+            while digits.utf8.count < width { digits = "0" + digits }
+            text += digits
+        }
+        append(Int(parts.tm_year) + 1900, width: 4)
+        text += "-"
+        append(Int(parts.tm_mon) + 1, width: 2)
+        text += "-"
+        append(Int(parts.tm_mday), width: 2)
+        text += "T"
+        append(Int(parts.tm_hour), width: 2)
+        text += ":"
+        append(Int(parts.tm_min), width: 2)
+        text += ":"
+        append(Int(parts.tm_sec), width: 2)
+        text += "."
+        append(Int(now.tv_nsec / 1_000_000), width: 3)
+        return text + "Z"
+    }
+
+    /// `value` with one decimal, e.g. `12.3`.
+    static func tenths(_ value: Double) -> String {
+        let scaled = Int((max(0, value) * 10).rounded())
+        return "\(scaled / 10).\(scaled % 10)"
     }
 }
