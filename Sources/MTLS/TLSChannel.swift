@@ -132,12 +132,40 @@ public final class TLSChannel: StreamChannelHandler {
         }
     }
 
+    /// Most plaintext gathered from consecutive records before it is handed on in one piece.
+    static let coalescingLimit = 64 * 1024
+
+    /// Hands decrypted records to the delegate. A single record goes straight from GnuTLS's buffer; when several
+    /// are already buffered (bulk transfer), they are gathered (up to 64 KiB) and handed on together, so the
+    /// receiving side writes once instead of once per 16 KiB record.
     private func drainRecords() {
+        var gathered: [UInt8] = []
+        defer {
+            if !gathered.isEmpty, !closed { gathered.withUnsafeBytes { delegate?.tlsChannel(self, didRead: $0) } }
+        }
         while !readingPaused, !closed {
-            switch connection.read({ bytes in delegate?.tlsChannel(self, didRead: bytes) }) {
+            let status = connection.read { bytes in
+                let more = connection.bufferedInputCount > 0 || connection.hasBufferedPlaintext
+                if gathered.isEmpty, !more {
+                    delegate?.tlsChannel(self, didRead: bytes)
+                    return
+                }
+                gathered.append(contentsOf: bytes)
+            }
+            if gathered.count >= TLSChannel.coalescingLimit {
+                let chunk = gathered
+                gathered = []
+                chunk.withUnsafeBytes { delegate?.tlsChannel(self, didRead: $0) }
+            }
+            switch status {
             case .data: continue
             case .wantInput: return
             case .closed:
+                if !gathered.isEmpty {
+                    let chunk = gathered
+                    gathered = []
+                    chunk.withUnsafeBytes { delegate?.tlsChannel(self, didRead: $0) }
+                }
                 reportEOF()
                 return
             case .failed(let error):

@@ -297,11 +297,20 @@ public final class TLSConnection {
         }
     }
 
+    /// The most plaintext one TLS record carries.
+    static let recordPayloadSize = 16 * 1024
+
     /// Whether GnuTLS holds decrypted bytes not yet read.
     public var hasBufferedPlaintext: Bool { gnutls_record_check_pending(session) > 0 }
 
-    /// Encrypts `bytes`; the records go to `output`.
+    /// Encrypts `bytes`; the records go to `output` — in one piece when `bytes` spans several records, so a large
+    /// write costs one send, not one per 16 KiB record.
     public func write(_ bytes: UnsafeRawBufferPointer) throws {
+        let corked = bytes.count > TLSConnection.recordPayloadSize
+        if corked { gnutls_record_cork(session) }
+        defer {
+            if corked { _ = gnutls_record_uncork(session, 0) }
+        }
         var offset = 0
         while offset < bytes.count {
             let result = gnutls_record_send(session, bytes.baseAddress! + offset, bytes.count - offset)
