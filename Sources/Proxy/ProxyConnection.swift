@@ -25,6 +25,7 @@ final class ProxyConnection {
     /// Monotonic time of the last byte in either direction, for the idle timeout.
     private var lastActivity: UInt64 = 0
     private var idleTimer: TimerHandle?
+    private var pendingAtLastCheck = 0
 
     private init(
         environment: ProxyEnvironment, registry: ConnectionRegistry, loop: EventLoop, credentials: ProxyCredentials,
@@ -167,6 +168,12 @@ final class ProxyConnection {
         let destination = other(side)
         if destination.isReady { destination.shutdownOutput() }
         closeIfDone()
+        // Half-closed, the connection now waits for the other side: from here on it gets the shorter linger
+        // timeout, so a peer that never reads (or never closes) cannot hold it for the whole idle timeout.
+        if !finished, idleTimer != nil {
+            idleTimer?.cancel()
+            scheduleIdleCheck()
+        }
     }
 
     func side(_ side: ProxySide, didCloseWith error: (any Error)?) {
@@ -229,18 +236,37 @@ final class ProxyConnection {
         scheduleIdleCheck()
     }
 
+    /// How long a connection may go without progress: the idle timeout, or once one direction has ended, the
+    /// shorter of it and `ProxyConnection.halfClosedLinger`.
+    private var currentIdleLimit: Duration {
+        let halfClosed = downstream.receivedEOF || upstream.receivedEOF
+        return halfClosed ? min(configuration.idleTimeout, ProxyConnection.halfClosedLinger) : configuration.idleTimeout
+    }
+
+    /// Longest wait, after one side finished sending, for the other side to take its bytes or finish too.
+    static let halfClosedLinger: Duration = .seconds(30)
+
     private func scheduleIdleCheck() {
-        idleTimer = loop.schedule(after: configuration.idleTimeout / 4) { [weak self] in self?.checkIdle() }
+        idleTimer = loop.schedule(after: currentIdleLimit / 4) { [weak self] in self?.checkIdle() }
     }
 
     private func checkIdle() {
         guard !finished else { return }
-        let timeout = configuration.idleTimeout
-        guard Double(loop.nowNanoseconds() &- lastActivity) / 1e9 >= timeout.seconds else {
+        // Bytes leaving a queue are progress too (a slow reader is not an idle one).
+        let pending = downstream.pendingWriteBytes + upstream.pendingWriteBytes
+        if pending != pendingAtLastCheck {
+            pendingAtLastCheck = pending
+            lastActivity = loop.nowNanoseconds()
+        }
+        let limit = currentIdleLimit
+        guard Double(loop.nowNanoseconds() &- lastActivity) / 1e9 >= limit.seconds else {
             scheduleIdleCheck()
             return
         }
-        record.reason += "; closed after \(Int(timeout.seconds))s without traffic (idle timeout)"
+        let halfClosed = limit < configuration.idleTimeout
+        record.reason +=
+            "; closed after \(Int(limit.seconds))s without progress"
+            + (halfClosed ? " after one side finished (half-close linger)" : " (idle timeout)")
         downstream.close()
         upstream.close()
         finish()

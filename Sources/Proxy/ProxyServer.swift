@@ -88,7 +88,15 @@ public final class ProxyServer: Sendable {
     /// failed attempt, so a broken file is not retried every interval).
     func filesChanged() -> Bool {
         let now = environment.configuration.watchedFiles.map(FileFingerprint.init(path:))
-        if now == credentials.fingerprint { return false }
+        if now == credentials.fingerprint {
+            // A failed reload, then the files put back as they were: say so once, nothing to reload.
+            if lastFailure.withLock({ $0 != nil }) {
+                lastFailure.withLock { $0 = nil }
+                environment.logger.event(
+                    "reload-recovered", "the files are back as last loaded; still serving with those credentials")
+            }
+            return false
+        }
         return lastFailure.withLock { $0 != now }
     }
 

@@ -47,6 +47,8 @@ public final class TLSConnection {
     public private(set) var isHandshakeComplete = false
     /// The leaf a refused peer presented (kept only on refusal, for the log).
     private var presentedLeaf: [UInt8]?
+    /// The alert that tells a refused peer why, in TLS's words (unknown CA, expired, revoked, …).
+    private var refusalAlert = GNUTLS_A_BAD_CERTIFICATE
 
     /// How a refused peer's certificate names it (SPIFFE ID, DNS name or CN), for logs; nil when it sent none.
     public var presentedLeafDescription: String? {
@@ -166,11 +168,12 @@ public final class TLSConnection {
     private func handshakeError(_ result: Int32) -> TLSError {
         let name = String(cString: gnutls_strerror_name(result))
         if let rejection {
-            // A verified peer refused by policy gets access_denied, not bad_certificate: its certificate is fine.
-            if rejection.code == .peerNotAuthorized {
-                _ = gnutls_alert_send(session, GNUTLS_AL_FATAL, GNUTLS_A_ACCESS_DENIED)
-            } else {
-                _ = gnutls_alert_send_appropriate(session, result)
+            // The alert says why in TLS's own terms: access_denied for a policy refusal (the certificate is fine),
+            // unknown_ca, certificate_expired, certificate_revoked … for a certificate problem.
+            switch rejection.code {
+            case .peerNotAuthorized: _ = gnutls_alert_send(session, GNUTLS_AL_FATAL, GNUTLS_A_ACCESS_DENIED)
+            case .peerCertificateRejected: _ = gnutls_alert_send(session, GNUTLS_AL_FATAL, refusalAlert)
+            default: _ = gnutls_alert_send_appropriate(session, result)
             }
             return rejection
         }
@@ -184,6 +187,15 @@ public final class TLSConnection {
                     : "the server presented no certificate", libraryError: name)
         case GNUTLS_E_PREMATURE_TERMINATION, GNUTLS_E_PULL_ERROR, GNUTLS_E_PUSH_ERROR:
             return TLSError(.prematureClose, "the peer closed the connection during the handshake", libraryError: name)
+        case GNUTLS_E_NO_CIPHER_SUITES, GNUTLS_E_UNSUPPORTED_VERSION_PACKET:
+            _ = gnutls_alert_send_appropriate(session, result)
+            let hint =
+                context.configuration.minimumVersion == .tls13
+                ? " (TLS 1.3 is required; a peer that offers only TLS 1.2 needs --min-tls 1.2 on this side)" : ""
+            return TLSError(
+                .handshakeFailed,
+                "TLS handshake failed: no protocol version or cipher suite in common with the peer\(hint)",
+                libraryError: name)
         case GNUTLS_E_WARNING_ALERT_RECEIVED, GNUTLS_E_FATAL_ALERT_RECEIVED:
             let alert = String(cString: gnutls_alert_get_name(gnutls_alert_get(session)))
             return TLSError(.alertReceived, "the peer sent the alert \"\(alert)\"", libraryError: name)
@@ -229,6 +241,7 @@ public final class TLSConnection {
                 switch context.peerVerifier.verify(presented: chain) {
                 case .failure(let failure):
                     presentedLeaf = leafDER
+                    refusalAlert = TLSConnection.alert(for: failure.code)
                     rejection = TLSError(.peerCertificateRejected, "certificate rejected: \(failure)")
                     return false
                 case .success(let verified):
@@ -251,6 +264,17 @@ public final class TLSConnection {
         }
         peer = identity
         return true
+    }
+
+    /// The TLS alert for a verification failure.
+    static func alert(for code: VerificationFailure.Code) -> gnutls_alert_description_t {
+        switch code {
+        case .unknownIssuer: return GNUTLS_A_UNKNOWN_CA
+        case .expired, .notYetValid: return GNUTLS_A_CERTIFICATE_EXPIRED
+        case .revoked: return GNUTLS_A_CERTIFICATE_REVOKED
+        case .wrongPurpose: return GNUTLS_A_UNSUPPORTED_CERTIFICATE
+        default: return GNUTLS_A_BAD_CERTIFICATE
+        }
     }
 
     /// What the handshake negotiated.

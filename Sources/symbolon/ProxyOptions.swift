@@ -79,7 +79,9 @@ struct ProxyOptions {
         watchInterval = parsed.flag("no-watch") ? nil : try parsed.duration("watch-interval") ?? .seconds(1)
         logFormat = try parsed.choice("log-format", among: ["text", "json"]) == "json" ? .json : .text
         let threads = try parsed.int("threads") ?? 0
-        guard (0...256).contains(threads) else { throw UsageError("--threads must be between 1 and 256") }
+        guard (0...256).contains(threads) else {
+            throw UsageError("--threads must be between 1 and 256 (or 0: one per core)")
+        }
         self.threads = threads
     }
 
