@@ -331,8 +331,14 @@ def garbage(args):
     """garbage HOST:PORT: sends random bytes on one connection and an HTTP request on another; prints what came
     back as 'reply KIND BYTES closed|open'."""
     host, port = args[0].rsplit(":", 1)
-    for kind, payload in (("random", os.urandom(2048)), ("http", b"GET / HTTP/1.1\r\nHost: localhost\r\n\r\n"),
-                          ("zeros", bytes(64)), ("sslv2", bytes.fromhex("802e0103010015000000100000") + os.urandom(32))):
+    # Each payload is complete, so a proxy has nothing to wait for: random bytes behind an invalid record type
+    # (a first byte >= 0x80 would announce an SSLv2 record of up to 32 KiB), an HTTP request, zeros, a well-formed
+    # SSLv2-style hello, and a complete TLS record holding a complete ClientHello message of garbage.
+    for kind, payload in (("random", b"\x42" + os.urandom(2047)),
+                          ("http", b"GET / HTTP/1.1\r\nHost: localhost\r\n\r\n"),
+                          ("zeros", bytes(64)),
+                          ("sslv2", bytes.fromhex("802e0103010015000000100000") + os.urandom(35)),
+                          ("record", bytes.fromhex("160301004001") + (60).to_bytes(3, "big") + os.urandom(60))):
         conn = socket.create_connection((host, int(port)), timeout=5)
         received = b""
         state = "open"
