@@ -359,6 +359,49 @@ def garbage(args):
         out("reply", kind, len(received), state)
 
 
+def bulk(args):
+    """bulk ADDRESS MEGABYTES [TLS options] [--half-close]: streams MEGABYTES of random data through an echo
+    backend while reading the echo on another thread; with --half-close the sender then shuts its write side
+    down and the echo is read to EOF. Prints 'bulk SENT RECEIVED match|mismatch SECONDS' or 'error …'."""
+    options, rest = tls_options([a for a in args if a != "--half-close"])
+    half_close = "--half-close" in args
+    address, size = rest[0], int(float(rest[1]) * 1024 * 1024)
+    started = time.monotonic()
+    try:
+        conn = connect(address, options, timeout=20)
+        payload = os.urandom(size)
+        received = []
+        failure = []
+
+        def reader():
+            total = 0
+            try:
+                while total < size or half_close:
+                    chunk = conn.recv(262144)
+                    if not chunk:
+                        break
+                    received.append(chunk)
+                    total += len(chunk)
+            except Exception as error:
+                failure.append("%s: %s" % (type(error).__name__, error))
+
+        thread = threading.Thread(target=reader)
+        thread.start()
+        view = memoryview(payload)
+        for offset in range(0, size, 65536):
+            conn.sendall(view[offset:offset + 65536])
+        if half_close:
+            conn.shutdown(socket.SHUT_WR)
+        thread.join(30)
+        data = b"".join(received)
+        state = "match" if data == payload else "mismatch"
+        out("bulk", size, len(data), state, "%.2f" % (time.monotonic() - started), *failure)
+        conn.close()
+    except Exception as error:
+        out("error", type(error).__name__, str(error).replace("\n", " "))
+        sys.exit(1)
+
+
 if __name__ == "__main__":
     {"backend": backend, "client": client, "interactive": interactive, "load": load, "hostile": hostile,
-     "garbage": garbage}[sys.argv[1]](sys.argv[2:])
+     "garbage": garbage, "bulk": bulk}[sys.argv[1]](sys.argv[2:])
