@@ -79,5 +79,60 @@ extension ProxyEndToEndTests {
             let after = try ProxyTools.echo(proxy.address, "after", ProxyTools.tls(pki.client, ca: pki.ca.root))
             #expect(after.stdout.contains("echo after"), "\(after)\n\(proxy.logText.suffix(2000))")
         }
+
+        @Test(
+            "A ClientHello dripped one byte every 0.3 s is cut off by --handshake-timeout 1s (the timeout is for the whole handshake, not per read)"
+        )
+        func drip() throws {
+            let pki = try ProxyPKI.shared.get()
+            let backend = try Backend("echo")
+            defer { backend.stop() }
+            let proxy = try ProxyUnderTest.server(
+                pki.serverArguments(target: backend.address) + [
+                    "--allow-spiffe-id", ProxyPKI.allowedPattern, "--handshake-timeout", "1s",
+                ])
+            defer { proxy.stop() }
+            let result = try ProxyTools.run(["drip", proxy.address, "0.3", "8"], timeout: 20)
+            let words = result.stdout.split(separator: " ")
+            #expect(result.stdout.hasPrefix("closed after"), "\(result)")
+            let seconds = Double(words.last?.trimmingCharacters(in: .whitespacesAndNewlines) ?? "") ?? 99
+            #expect(seconds < 3, "closed only after \(seconds) s: \(result)")
+            let line = proxy.connection()
+            #expect(line?.decision == "failed", "\(proxy.logText)")
+        }
+
+        @Test(
+            "Out of file descriptors (ulimit -n 64, 100 silent connections): the proxy neither dies nor spins, closes them by the handshake timeout, and serves a valid client afterwards"
+        )
+        func fileDescriptorExhaustion() throws {
+            let pki = try ProxyPKI.shared.get()
+            let backend = try Backend("echo")
+            defer { backend.stop() }
+            let binary = E2E.quote(ProcessRunner.symbolonPath)
+            let arguments =
+                (pki.serverArguments(target: backend.address) + [
+                    "--allow-spiffe-id", ProxyPKI.allowedPattern, "--handshake-timeout", "1s",
+                ]).map(E2E.quote).joined(separator: " ")
+            // exec: the PID is the proxy's own, so signals and the final stop reach it.
+            let run = try RunningProcess("/bin/sh", ["-c", "ulimit -n 64 && exec \(binary) proxy server \(arguments)"])
+            defer { run.stop() }
+            let listening = try #require(
+                run.waitForLine(.stderr) { $0.contains(" listening ") }, "\(run.text(.stderr))")
+            // "<time> listening proxy server on ADDRESS → …"
+            let address = String(listening.split(separator: " ")[5])
+            let hostile = try ProxyTools.run(["hostile", address, "100", "0", "12"], timeout: 30)
+            let closed = hostile.stdout.split(separator: "\n").first { $0.hasPrefix("closed ") } ?? ""
+            let words = closed.split(separator: " ")
+            #expect(words.count == 6 && words[1] == words[3], "not all closed: \(hostile)")
+            #expect(run.isRunning, "\(run.text(.stderr).suffix(2000))")
+            let after = try ProxyTools.echo(address, "after", ProxyTools.tls(pki.client, ca: pki.ca.root))
+            #expect(after.stdout.contains("echo after"), "\(after)\n\(run.text(.stderr).suffix(2000))")
+            // Not spinning on EMFILE: its CPU time (utime + stime, fields 14 and 15) stays small.
+            let stat = E2E.read("/proc/\(run.pid)/stat").split(separator: " ")
+            if stat.count > 15, let user = Double(stat[13]), let system = Double(stat[14]) {
+                let seconds = (user + system) / Double(sysconf(Int32(_SC_CLK_TCK)))
+                #expect(seconds < 5, "the proxy burned \(seconds) s of CPU")
+            }
+        }
     }
 }

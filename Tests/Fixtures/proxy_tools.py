@@ -402,6 +402,33 @@ def bulk(args):
         sys.exit(1)
 
 
+def drip(args):
+    """drip HOST:PORT INTERVAL SECONDS: sends a ClientHello one byte every INTERVAL seconds (a timer reset by every byte would
+    never fire); prints 'closed after N bytes in S' when the proxy closes, or 'still-open after S'."""
+    host, port = args[0].rsplit(":", 1)
+    interval, seconds = float(args[1]), float(args[2])
+    conn = socket.create_connection((host, int(port)), timeout=5)
+    hello = bytes.fromhex("1603010200010001fc0303") + os.urandom(500)
+    started = time.monotonic()
+    conn.settimeout(interval)
+    for count, byte in enumerate(hello):
+        if time.monotonic() - started > seconds:
+            out("still-open after %.2f" % (time.monotonic() - started))
+            return
+        try:
+            conn.sendall(bytes([byte]))
+            data = conn.recv(4096)
+            if not data:
+                out("closed after %d bytes in %.2f" % (count + 1, time.monotonic() - started))
+                return
+        except socket.timeout:
+            continue
+        except Exception:
+            out("closed after %d bytes in %.2f" % (count + 1, time.monotonic() - started))
+            return
+    out("still-open after %.2f" % (time.monotonic() - started))
+
+
 if __name__ == "__main__":
     {"backend": backend, "client": client, "interactive": interactive, "load": load, "hostile": hostile,
-     "garbage": garbage, "bulk": bulk}[sys.argv[1]](sys.argv[2:])
+     "garbage": garbage, "bulk": bulk, "drip": drip}[sys.argv[1]](sys.argv[2:])
