@@ -361,41 +361,50 @@ def garbage(args):
 
 def bulk(args):
     """bulk ADDRESS MEGABYTES [TLS options] [--half-close]: streams MEGABYTES of random data through an echo
-    backend while reading the echo on another thread; with --half-close the sender then shuts its write side
-    down and the echo is read to EOF. Prints 'bulk SENT RECEIVED match|mismatch SECONDS' or 'error …'."""
+    backend while reading the echo, in one thread with select (an SSLSocket must not be read and written from two
+    threads at once); with --half-close (plain sockets) the write side is then shut down and the echo read to EOF.
+    Prints 'bulk SENT RECEIVED match|mismatch SECONDS [why it stopped]' or 'error …'."""
     options, rest = tls_options([a for a in args if a != "--half-close"])
     half_close = "--half-close" in args
     address, size = rest[0], int(float(rest[1]) * 1024 * 1024)
     started = time.monotonic()
+    deadline = started + 30
+    retry = (ssl.SSLWantReadError, ssl.SSLWantWriteError, BlockingIOError, InterruptedError)
     try:
         conn = connect(address, options, timeout=20)
+        conn.setblocking(False)
         payload = os.urandom(size)
-        received = []
-        failure = []
-
-        def reader():
-            total = 0
-            try:
-                while total < size or half_close:
+        view = memoryview(payload)
+        received = bytearray()
+        sent = 0
+        shut = False
+        stopped = ""
+        while time.monotonic() < deadline:
+            if half_close and sent == size and not shut:
+                conn.shutdown(socket.SHUT_WR)
+                shut = True
+            if len(received) >= size and not half_close:
+                break
+            pending = conn.pending() if hasattr(conn, "pending") else 0
+            readable, writable, _ = select.select([conn], [conn] if sent < size else [], [], 1)
+            if readable or pending:
+                try:
                     chunk = conn.recv(262144)
                     if not chunk:
+                        stopped = "eof"
                         break
-                    received.append(chunk)
-                    total += len(chunk)
-            except Exception as error:
-                failure.append("%s: %s" % (type(error).__name__, error))
-
-        thread = threading.Thread(target=reader)
-        thread.start()
-        view = memoryview(payload)
-        for offset in range(0, size, 65536):
-            conn.sendall(view[offset:offset + 65536])
-        if half_close:
-            conn.shutdown(socket.SHUT_WR)
-        thread.join(30)
-        data = b"".join(received)
-        state = "match" if data == payload else "mismatch"
-        out("bulk", size, len(data), state, "%.2f" % (time.monotonic() - started), *failure)
+                    received += chunk
+                except retry:
+                    pass
+            if writable and sent < size:
+                try:
+                    sent += conn.send(view[sent:sent + 65536])
+                except retry:
+                    pass
+        else:
+            stopped = "timeout"
+        state = "match" if bytes(received) == payload else "mismatch"
+        out("bulk", sent, len(received), state, "%.2f" % (time.monotonic() - started), stopped)
         conn.close()
     except Exception as error:
         out("error", type(error).__name__, str(error).replace("\n", " "))
