@@ -42,6 +42,8 @@ def parse_proxy_header(conn):
         info["dst"] = "%s:%d" % (socket.inet_ntoa(body[4:8]), int.from_bytes(body[10:12], "big"))
         offset = 12
     elif head[13] == 0x21:
+        info["src"] = "[%s]:%d" % (socket.inet_ntop(socket.AF_INET6, body[0:16]), int.from_bytes(body[32:34], "big"))
+        info["dst"] = "[%s]:%d" % (socket.inet_ntop(socket.AF_INET6, body[16:32]), int.from_bytes(body[34:36], "big"))
         offset = 36
     tlvs = {}
     while offset + 3 <= len(body):
@@ -77,6 +79,7 @@ def backend(args):
             header = None
             if proxy_protocol:
                 header = parse_proxy_header(conn)
+                out("header", json.dumps(header))
             if mode == "echo":
                 if header is not None:
                     conn.sendall(("PROXY " + json.dumps(header) + "\n").encode())
