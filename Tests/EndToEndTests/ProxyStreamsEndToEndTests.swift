@@ -131,5 +131,46 @@ extension ProxyEndToEndTests {
             #expect(s.proxy.event("draining", timeout: 1) != nil && s.proxy.event("stopped", timeout: 1) != nil)
             #expect(!E2E.exists(socket), "the socket file is left behind")
         }
+
+        /// Resident memory of a process in KiB, from /proc.
+        static func residentKiB(_ pid: Int32) -> Int {
+            let status = E2E.read("/proc/\(pid)/status")
+            guard let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmRSS:") }) else { return 0 }
+            return Int(line.split(separator: " ").dropFirst().first ?? "") ?? 0
+        }
+
+        @Test(
+            "Backpressure: a backend flooding a client that reads nothing, and a client flooding a backend that reads nothing, leave the proxy's memory flat (under 48 MiB growth); the flood then flows once the client reads"
+        )
+        func backpressure() throws {
+            let pki = try ProxyPKI.shared.get()
+            let tls = ProxyTools.tls(pki.client, ca: pki.ca.root)
+            for (mode, extra) in [("flood", [String]()), ("stall", ["--send"])] {
+                let backend = try Backend(mode)
+                defer { backend.stop() }
+                // --drain-timeout 1s: toward a backend that never reads, the proxy keeps flushing after the
+                // client has gone, so a graceful stop would wait the full default 30 s.
+                let proxy = try ProxyUnderTest.server(
+                    pki.serverArguments(target: backend.address) + [
+                        "--allow-spiffe-id", ProxyPKI.allowedPattern, "--drain-timeout", "1s",
+                    ])
+                defer { proxy.stop() }
+                let before = Self.residentKiB(proxy.run.pid)
+                let client = try ProxyTools.start(["stall", proxy.address, "2"] + tls + extra)
+                defer { client.forceKill() }
+                let stalled = try #require(
+                    client.waitForLine(.stdout, timeout: 15) { $0.hasPrefix("stalled ") }, "\(client.text(.stdout))")
+                let during = Self.residentKiB(proxy.run.pid)
+                #expect(during - before < 48 * 1024, "\(mode): RSS grew from \(before) KiB to \(during) KiB")
+                if mode == "stall" {
+                    let sent = Int(stalled.split(separator: " ")[1]) ?? 0
+                    #expect(sent < 64 * 1024 * 1024, "the proxy took \(sent) bytes for a backend that reads nothing")
+                } else {
+                    let drained = client.waitForLine(.stdout, timeout: 10) { $0.hasPrefix("drained ") } ?? ""
+                    let received = Int(drained.split(separator: " ").last ?? "") ?? 0
+                    #expect(received > 8 * 1024 * 1024, "the flood did not flow once the client read: \(drained)")
+                }
+            }
+        }
     }
 }

@@ -80,6 +80,14 @@ def backend(args):
             if proxy_protocol:
                 header = parse_proxy_header(conn)
                 out("header", json.dumps(header))
+            if mode == "flood":
+                # Sends as fast as the peer takes it, until it goes away: a proxy must not buffer it all.
+                chunk = bytes(65536)
+                while True:
+                    conn.sendall(chunk)
+            if mode == "stall":
+                # Accepts and never reads: a proxy must stop reading its client instead of buffering.
+                time.sleep(3600)
             if mode == "echo":
                 if header is not None:
                     conn.sendall(("PROXY " + json.dumps(header) + "\n").encode())
@@ -441,6 +449,47 @@ def drip(args):
     out("still-open after %.2f" % (time.monotonic() - started))
 
 
+def stall(args):
+    """stall ADDRESS SECONDS [TLS options] [--send]: connects, then for SECONDS either reads nothing (the backend
+    floods) or, with --send, writes as fast as the socket takes it (the backend never reads); then prints
+    'stalled SENT' and, reading for at most 5 s, 'drained RECEIVED'."""
+    options, rest = tls_options([a for a in args if a != "--send"])
+    send = "--send" in args
+    address, seconds = rest[0], float(rest[1])
+    conn = connect(address, options, timeout=5)
+    conn.setblocking(False)
+    sent = 0
+    deadline = time.monotonic() + seconds
+    chunk = bytes(65536)
+    retry = (ssl.SSLWantReadError, ssl.SSLWantWriteError, BlockingIOError, InterruptedError)
+    while time.monotonic() < deadline:
+        if send:
+            _, writable, _ = select.select([], [conn], [], 0.2)
+            if writable:
+                try:
+                    sent += conn.send(chunk)
+                except retry:
+                    pass
+        else:
+            time.sleep(0.2)
+    out("stalled", sent)
+    received = 0
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline and not send:
+        readable, _, _ = select.select([conn], [], [], 0.5)
+        try:
+            data = conn.recv(262144)
+            if not data:
+                break
+            received += len(data)
+        except retry:
+            continue
+        if received > 16 * 1024 * 1024:
+            break
+    out("drained", received)
+    conn.close()
+
+
 if __name__ == "__main__":
     {"backend": backend, "client": client, "interactive": interactive, "load": load, "hostile": hostile,
-     "garbage": garbage, "bulk": bulk, "drip": drip}[sys.argv[1]](sys.argv[2:])
+     "garbage": garbage, "bulk": bulk, "drip": drip, "stall": stall}[sys.argv[1]](sys.argv[2:])
