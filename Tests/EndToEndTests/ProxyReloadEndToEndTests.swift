@@ -406,5 +406,70 @@ extension ProxyEndToEndTests {
             let after = try ProxyTools.echo(proxy.address, "after", ProxyTools.tls(pki.client, ca: pki.ca.root))
             #expect(after.stdout.contains("echo after"), "\(after)")
         }
+
+        @Test(
+            "A Kubernetes-style secret update (files are symlinks through ..data, and ..data is swapped to a new directory) is picked up: reloaded, and the new certificate is served"
+        )
+        func symlinkSwap() throws {
+            let pki = try ProxyPKI.shared.get()
+            let scratch = TemporaryDirectory("symbolon-e2e-proxy-k8s")
+            let fm = FileManager.default
+            for version in ["v1", "v2"] {
+                try fm.createDirectory(atPath: scratch.file(version), withIntermediateDirectories: false)
+            }
+            let rotated = try pki.ca.issue(
+                "service", ["--spiffe-id", ProxyPKI.serverID, "--dns", "localhost"],
+                as: "server-k8s-\(UUID().uuidString)")
+            try E2E.read(pki.server.cert).write(toFile: scratch.file("v1/tls.crt"), atomically: true, encoding: .utf8)
+            try E2E.read(pki.server.key).write(toFile: scratch.file("v1/tls.key"), atomically: true, encoding: .utf8)
+            try E2E.read(rotated.cert).write(toFile: scratch.file("v2/tls.crt"), atomically: true, encoding: .utf8)
+            try E2E.read(rotated.key).write(toFile: scratch.file("v2/tls.key"), atomically: true, encoding: .utf8)
+            try fm.createSymbolicLink(atPath: scratch.file("..data"), withDestinationPath: "v1")
+            try fm.createSymbolicLink(atPath: scratch.file("tls.crt"), withDestinationPath: "..data/tls.crt")
+            try fm.createSymbolicLink(atPath: scratch.file("tls.key"), withDestinationPath: "..data/tls.key")
+            let backend = try Backend("echo")
+            defer { backend.stop() }
+            let proxy = try ProxyUnderTest.server([
+                "--listen", "127.0.0.1:0", "--target", backend.address, "--cert", scratch.file("tls.crt"), "--key",
+                scratch.file("tls.key"), "--ca", pki.ca.root, "--allow-spiffe-id", ProxyPKI.allowedPattern,
+            ])
+            defer { proxy.stop() }
+            let mark = proxy.log.count
+            // What the kubelet does: a new symlink, renamed over ..data in one step.
+            try fm.createSymbolicLink(atPath: scratch.file("..data_tmp"), withDestinationPath: "v2")
+            guard rename(scratch.file("..data_tmp"), scratch.file("..data")) == 0 else {
+                throw SetupError("rename ..data_tmp: errno \(errno)")
+            }
+            #expect(Self.awaitEvent(proxy, "reloaded", from: mark) != nil, "\(proxy.logText)")
+            let served = try E2E.sh(
+                "openssl s_client -connect \(proxy.address) -servername localhost -CAfile \(E2E.quote(pki.ca.root)) -cert \(E2E.quote(pki.client.cert)) -cert_chain \(E2E.quote(pki.client.cert)) -key \(E2E.quote(pki.client.key)) </dev/null 2>/dev/null | openssl x509 -noout -serial",
+                timeout: 20)
+            #expect(served.stdout.lowercased().contains(rotated.serial.lowercased()), "served \(served.stdout)")
+        }
+
+        @Test("proxy client with --crl refuses an upstream server whose certificate was revoked (revoked)")
+        func proxyClientRevokedUpstream() throws {
+            let pki = try ProxyPKI.shared.get()
+            let revokedServer = try pki.ca.issue(
+                "service", ["--spiffe-id", ProxyPKI.serverID, "--dns", "localhost"],
+                as: "server-revoked-\(UUID().uuidString)")
+            try pki.ca.revoke(serial: revokedServer.serial)
+            let files = try WatchedFiles(pki: pki)
+            let backend = try Backend("echo")
+            defer { backend.stop() }
+            let server = try ProxyUnderTest.server(
+                pki.serverArguments(target: backend.address, certificate: revokedServer) + ["--allow-all"])
+            defer { server.stop() }
+            let client = try ProxyUnderTest.client([
+                "--listen", "127.0.0.1:0", "--target", server.address, "--cert", pki.client.cert, "--key",
+                pki.client.key, "--ca", pki.ca.root, "--verify-spiffe-id", ProxyPKI.serverID, "--crl",
+                files.intermediateCRL, "--crl", files.rootCRL,
+            ])
+            defer { client.stop() }
+            let result = try ProxyTools.echo(client.address, "secret", ["--plain"])
+            #expect(!result.stdout.contains("echo secret"), "\(result)")
+            let line = client.connection()
+            #expect(line?.decision == "denied" && line?.reason.contains("revoked") == true, "\(client.logText)")
+        }
     }
 }
