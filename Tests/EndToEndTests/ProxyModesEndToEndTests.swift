@@ -160,5 +160,30 @@ extension ProxyEndToEndTests {
             let closed = holder.waitForLine(.stdout) { $0.hasPrefix("eof") || $0.hasPrefix("error") }
             #expect(closed != nil, "the held connection must be closed when the proxy exits: \(holder.text(.stdout))")
         }
+
+        @Test(
+            "--client-auth request with allowUnauthenticated: a client presenting a bad certificate (other CA, expired, serverAuth-only) is denied, never downgraded to unauthenticated"
+        )
+        func requestNeverDowngradesABadCertificate() throws {
+            let pki = try ProxyPKI.shared.get()
+            let scratch = TemporaryDirectory("symbolon-e2e-proxy-request")
+            let backend = try Backend("http")
+            defer { backend.stop() }
+            let proxy = try ProxyUnderTest.server(
+                pki.serverArguments(target: backend.address) + [
+                    "--client-auth", "request", "--policy", try Self.policyFile(scratch, allowUnauthenticated: true),
+                ])
+            defer { proxy.stop() }
+            for (leaf, reason) in [
+                (pki.foreign, "unknownIssuer"), (pki.expired, "expired"), (pki.serverOnly, "wrongPurpose"),
+            ] {
+                let mark = proxy.log.count
+                let result = try Curl.get(proxy.url, as: leaf, ca: pki.ca.root)
+                #expect(result.status != 0 && !result.stdout.contains("hello"), "\(leaf.cert): \(result)")
+                let line = proxy.connection(from: mark)
+                #expect(line?.decision == "denied" && line?.reason.contains(reason) == true, "\(proxy.logText)")
+                #expect(line?.identity != "unauthenticated", "\(proxy.logText)")
+            }
+        }
     }
 }
