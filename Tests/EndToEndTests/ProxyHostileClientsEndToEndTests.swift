@@ -27,8 +27,14 @@ extension ProxyEndToEndTests {
                 hostile.waitForLine(.stdout, timeout: 20) { $0.hasPrefix("opened ") },
                 "\(hostile.text(.stdout)) \(hostile.text(.stderr))")
             // "opened N limit L"
-            let count = Int(opened.split(separator: " ")[1]) ?? 0
-            #expect(count == Self.idle + Self.halfHello, "only \(opened) (the file descriptor limit)")
+            // "opened N limit L": the tool raises RLIMIT_NOFILE as far as the hard limit allows and keeps 32
+            // descriptors spare, so on a host with a low hard limit fewer connections are opened (and said so).
+            let fields = opened.split(separator: " ")
+            let count = Int(fields[1]) ?? 0
+            let limit = fields.count > 3 ? Int(fields[3]) ?? 0 : 0
+            #expect(
+                count >= min(Self.idle + Self.halfHello, limit - 32) && count > 0,
+                "only \(opened) (the file descriptor limit)")
 
             // While they hang on, valid clients still get in.
             for number in 1...3 {

@@ -204,7 +204,10 @@ extension ProxyEndToEndTests {
             let outsiderAfter = try ProxyTools.echo(
                 proxy.address, "outsider", ProxyTools.tls(pki.outsider, ca: pki.ca.root))
             #expect(outsiderAfter.stdout.contains("echo outsider"), "\(outsiderAfter)\n\(proxy.logText)")
-            #expect(!proxy.logText.contains("reload-failed"), "\(proxy.logText)")
+            // The certificate and key are two files: a poll landing between the two renames may see a mismatched
+            // pair and report it; any other failed reload is an error.
+            let failures = proxy.log.filter { $0.contains(" reload-failed ") && !$0.contains("does not belong") }
+            #expect(failures.isEmpty, "\(proxy.logText)")
         }
 
         @Test(
