@@ -226,5 +226,22 @@ extension ProxyEndToEndTests {
             #expect(second.stdout.contains("echo second"), "\(second)\n\(client.logText)")
             #expect(server.connection(from: serverMark)?.identity == renamedID, "\(server.logText)")
         }
+
+        @Test(
+            "proxy client --handshake-timeout 1s: an upstream that accepts TCP and never speaks TLS is given up after about a second; the plain client is closed, the log says failed"
+        )
+        func proxyClientUpstreamHandshakeTimeout() throws {
+            let silent = try Backend("stall")
+            defer { silent.stop() }
+            let client = try Self.proxyClient(target: silent.address, ["--handshake-timeout", "1s"])
+            defer { client.stop() }
+            let started = Date()
+            let result = try ProxyTools.echo(client.address, "hello", ["--plain"])
+            let elapsed = Date().timeIntervalSince(started)
+            #expect(result.status != 0, "\(result)")
+            #expect(elapsed < 5, "the plain client waited \(elapsed) s")
+            let line = client.connection()
+            #expect(line?.decision == "failed" && line?.reason.contains("handshake") == true, "\(client.logText)")
+        }
     }
 }
