@@ -78,14 +78,14 @@ extension ProxyEndToEndTests {
         func crlGoesStale() throws {
             let setup = try Setup()
             let shortLived = try Self.openSSLCRL(
-                issuer: setup.pki.ca.intermediate, key: setup.pki.ca.intermediateKey, seconds: 4, in: setup.scratch,
+                issuer: setup.pki.ca.intermediate, key: setup.pki.ca.intermediateKey, seconds: 3, in: setup.scratch,
                 as: "short.crl.pem")
             let s = try setup.serve(intermediateCRL: shortLived)
             defer { s.stop() }
             let tls = ProxyTools.tls(setup.pki.client, ca: setup.pki.ca.root)
             let before = try ProxyTools.echo(s.proxy.address, "fresh", tls)
             #expect(before.stdout.contains("echo fresh"), "\(before)\n\(s.proxy.logText)")
-            usleep(4_500_000)
+            usleep(3_500_000)
             let after = try ProxyTools.echo(s.proxy.address, "stale", tls)
             #expect(!after.stdout.contains("echo stale"), "\(after)")
             #expect(s.proxy.connectionLines.last?.reason.contains("revocationUnknown") == true, "\(s.proxy.logText)")
