@@ -53,6 +53,23 @@ extension ProxyEndToEndTests {
                 name: "no allow rule at all (usage error)", change: { _, _ in ["--allow-spiffe-id": ""] },
                 expectedStatus: 2, message: ["no client would be allowed", "--allow-all"]),
             Case(
+                name: "a zero --handshake-timeout (usage error)", change: { _, _ in ["--handshake-timeout": "0s"] },
+                expectedStatus: 2, message: ["--handshake-timeout"]),
+            Case(
+                name: "a zero --watch-interval (usage error)", change: { _, _ in ["--watch-interval": "0s"] },
+                expectedStatus: 2, message: ["--watch-interval"]),
+            Case(
+                name: "a negative --drain-timeout (usage error)", change: { _, _ in ["--drain-timeout": "-1s"] },
+                expectedStatus: 2, message: ["--drain-timeout"]),
+            Case(
+                name: "an unknown --client-auth mode (usage error)", change: { _, _ in ["--client-auth": "maybe"] },
+                expectedStatus: 2, message: ["--client-auth"]),
+            Case(
+                name: "a regular file where the unix socket should go (left untouched)",
+                change: { _, dir in
+                    ["--listen": "unix:" + (try TemporaryFile.write(dir + "/precious.sock", "precious\n"))]
+                }, expectedStatus: 1, message: ["precious.sock", "not a socket"]),
+            Case(
                 name: "an unparsable listen address (usage error)", change: { _, _ in ["--listen": "localhost"] },
                 expectedStatus: 2, message: ["localhost"]),
         ]
@@ -86,6 +103,36 @@ extension ProxyEndToEndTests {
                 #expect(result.stderr.contains(fragment), "expected \"\(fragment)\" in: \(result.stderr)")
             }
             #expect(!result.output.contains("listening"), "\(result)")
+        }
+
+        @Test("A port already in use: exit 1 naming the address")
+        func portInUse() throws {
+            let occupant = try Backend("echo")
+            defer { occupant.stop() }
+            let result = try Self.run(["--listen": occupant.address])
+            #expect(result.status == 1, "\(result)")
+            #expect(result.stderr.contains(occupant.address) && result.stderr.contains("in use"), "\(result)")
+        }
+
+        @Test(
+            "A unix socket path: a stale socket left by a killed proxy is replaced; one a live proxy listens on is refused"
+        )
+        func unixSocketOwnership() throws {
+            let pki = try ProxyPKI.shared.get()
+            let scratch = TemporaryDirectory("symbolon-e2e-proxy-unix")
+            let path = scratch.file("proxy.sock")
+            let arguments = pki.serverArguments(target: "127.0.0.1:9", listen: "unix:" + path) + ["--allow-all"]
+            let first = try ProxyUnderTest.server(arguments)
+            let live = try Self.run(["--listen": "unix:" + path])
+            #expect(live.status == 1 && live.stderr.contains("in use"), "\(live)")
+            #expect(first.run.isRunning, "the live proxy must keep its socket: \(first.logText)")
+            first.run.forceKill()  // SIGKILL: the socket file stays behind
+            #expect(E2E.exists(path))
+            let second = try ProxyUnderTest.server(arguments)
+            defer { second.stop() }
+            let result = try ProxyTools.echo(
+                "unix:" + path, "x", ProxyTools.tls(pki.client, ca: pki.ca.root))
+            #expect(result.stdout.contains("tls TLSv1.3"), "the restarted proxy answers: \(result)")
         }
 
         @Test(

@@ -204,7 +204,10 @@ extension ProxyEndToEndTests {
             let outsiderAfter = try ProxyTools.echo(
                 proxy.address, "outsider", ProxyTools.tls(pki.outsider, ca: pki.ca.root))
             #expect(outsiderAfter.stdout.contains("echo outsider"), "\(outsiderAfter)\n\(proxy.logText)")
-            #expect(!proxy.logText.contains("reload-failed"), "\(proxy.logText)")
+            // The certificate and key are two files: a poll landing between the two renames may see a mismatched
+            // pair and report it; any other failed reload is an error.
+            let failures = proxy.log.filter { $0.contains(" reload-failed ") && !$0.contains("does not belong") }
+            #expect(failures.isEmpty, "\(proxy.logText)")
         }
 
         @Test(
@@ -260,6 +263,216 @@ extension ProxyEndToEndTests {
             #expect(Self.awaitEvent(proxy, "reloaded", from: mark) != nil, "\(proxy.logText)")
             let after = try ProxyTools.echo(proxy.address, "x", ProxyTools.tls(pki.outsider, ca: pki.ca.root))
             #expect(after.stdout.contains("echo x"), "\(after)\n\(proxy.logText)")
+        }
+
+        @Test(
+            "A garbage CRL on reload logs reload-failed naming it and keeps the old CRLs: a revoked client stays refused, a valid one gets in"
+        )
+        func garbageCRLKeepsOldRevocations() throws {
+            let pki = try ProxyPKI.shared.get()
+            let id = "spiffe://acme.internal/ns/payments/still-revoked-\(UInt32.random(in: 0...UInt32.max))"
+            let victim = try pki.issueClient("still-revoked-\(UUID().uuidString)", spiffeID: id)
+            try pki.ca.revoke(serial: victim.serial)
+            let files = try WatchedFiles(pki: pki)
+            let backend = try Backend("echo")
+            defer { backend.stop() }
+            let proxy = try ProxyUnderTest.server(
+                files.serverArguments(target: backend.address) + ["--allow-spiffe-id", ProxyPKI.allowedPattern])
+            defer { proxy.stop() }
+            let mark = proxy.log.count
+            try replaceFile(files.intermediateCRL, with: "-----BEGIN X509 CRL-----\nAAAA\n-----END X509 CRL-----\n")
+            let failed = Self.awaitEvent(proxy, "reload-failed", from: mark)
+            #expect(failed?.contains("intermediate.crl.pem") == true, "\(proxy.logText)")
+            let revoked = try ProxyTools.echo(proxy.address, "x", ProxyTools.tls(victim, ca: pki.ca.root))
+            #expect(!revoked.stdout.contains("echo x"), "a broken CRL must not unrevoke: \(revoked)")
+            #expect(proxy.connection(from: mark) { $0.identity == id }?.reason.contains("revoked") == true)
+            let valid = try ProxyTools.echo(proxy.address, "y", ProxyTools.tls(pki.client, ca: pki.ca.root))
+            #expect(valid.stdout.contains("echo y"), "\(valid)\n\(proxy.logText)")
+        }
+
+        @Test(
+            "A policy file with a typo on reload logs reload-failed naming the file and the JSON path; the old policy keeps serving"
+        )
+        func policyTypoKeepsOldPolicy() throws {
+            let pki = try ProxyPKI.shared.get()
+            let files = try WatchedFiles(
+                pki: pki, policy: #"{"rules": [{"spiffeId": "spiffe://acme.internal/ns/payments/*"}]}"#)
+            let backend = try Backend("echo")
+            defer { backend.stop() }
+            let proxy = try ProxyUnderTest.server(
+                files.serverArguments(target: backend.address) + ["--policy", files.policy])
+            defer { proxy.stop() }
+            let mark = proxy.log.count
+            try replaceFile(files.policy, with: #"{"rules": [{"spiffeID": "spiffe://acme.internal/ns/web/*"}]}"#)
+            let failed = Self.awaitEvent(proxy, "reload-failed", from: mark)
+            #expect(failed?.contains("policy.json") == true && failed?.contains("spiffeID") == true, "\(proxy.logText)")
+            let allowed = try ProxyTools.echo(proxy.address, "x", ProxyTools.tls(pki.client, ca: pki.ca.root))
+            #expect(allowed.stdout.contains("echo x"), "\(allowed)\n\(proxy.logText)")
+            let outsider = try ProxyTools.echo(proxy.address, "y", ProxyTools.tls(pki.outsider, ca: pki.ca.root))
+            #expect(!outsider.stdout.contains("echo y"), "\(outsider)")
+        }
+
+        @Test(
+            "A new certificate without its key (the old key left in place) logs reload-failed and keeps presenting the old certificate"
+        )
+        func mismatchedKeyKeepsOldPair() throws {
+            let pki = try ProxyPKI.shared.get()
+            let files = try WatchedFiles(pki: pki)
+            let backend = try Backend("echo")
+            defer { backend.stop() }
+            let proxy = try ProxyUnderTest.server(
+                files.serverArguments(target: backend.address) + ["--allow-spiffe-id", ProxyPKI.allowedPattern])
+            defer { proxy.stop() }
+            let mark = proxy.log.count
+            let other = try pki.ca.issue(
+                "service", ["--spiffe-id", ProxyPKI.serverID, "--dns", "localhost"],
+                as: "server-keyless-\(UUID().uuidString)")
+            try replaceFile(files.chain, with: E2E.read(other.cert))
+            let failed = Self.awaitEvent(proxy, "reload-failed", from: mark)
+            #expect(failed?.contains("server-key.pem") == true || failed?.contains("server-chain.pem") == true)
+            #expect(failed?.contains("does not belong") == true, "\(proxy.logText)")
+            let served = try E2E.sh(
+                "openssl s_client -connect \(proxy.address) -servername localhost -CAfile \(E2E.quote(pki.ca.root)) -cert \(E2E.quote(pki.client.cert)) -cert_chain \(E2E.quote(pki.client.cert)) -key \(E2E.quote(pki.client.key)) </dev/null 2>/dev/null | openssl x509 -noout -serial",
+                timeout: 20)
+            let old = try E2E.opensslSerial(pki.server.cert)
+            #expect(served.stdout.lowercased().contains(old), "served \(served.stdout), old \(old)")
+            let echo = try ProxyTools.echo(proxy.address, "x", ProxyTools.tls(pki.client, ca: pki.ca.root))
+            #expect(echo.stdout.contains("echo x"), "\(echo)")
+        }
+
+        @Test(
+            "A revocation closes every open connection of the revoked client, across event-loop threads, and none of another client's"
+        )
+        func revocationClosesOnlyTheVictimsConnections() throws {
+            let pki = try ProxyPKI.shared.get()
+            let id = "spiffe://acme.internal/ns/payments/many-\(UInt32.random(in: 0...UInt32.max))"
+            let victim = try pki.issueClient("many-\(UUID().uuidString)", spiffeID: id)
+            let files = try WatchedFiles(pki: pki)
+            let backend = try Backend("echo")
+            defer { backend.stop() }
+            let proxy = try ProxyUnderTest.server(
+                files.serverArguments(target: backend.address) + [
+                    "--allow-spiffe-id", ProxyPKI.allowedPattern, "--threads", "2",
+                ])
+            defer { proxy.stop() }
+            func hold(_ leaf: IssuedLeaf) throws -> RunningProcess {
+                let holder = try ProxyTools.start(
+                    ["interactive", proxy.address] + ProxyTools.tls(leaf, ca: pki.ca.root))
+                holder.send("echo hi")
+                return holder
+            }
+            let victims = try (0..<4).map { _ in try hold(victim) }
+            let others = try (0..<2).map { _ in try hold(pki.client) }
+            defer { for holder in victims + others { holder.forceKill() } }
+            for holder in victims + others {
+                try #require(holder.waitForLine(.stdout) { $0 == "echo hi" } != nil, "\(holder.text(.stdout))")
+            }
+            let mark = proxy.log.count
+            try pki.ca.revoke(serial: victim.serial)
+            try files.publishCRLs()
+            try #require(Self.awaitEvent(proxy, "reloaded", from: mark) != nil, "\(proxy.logText)")
+            for holder in victims { holder.send("wait-eof 5") }
+            for holder in victims {
+                let line = holder.waitForLine(.stdout, timeout: 8) { $0.hasPrefix("eof") || $0.hasPrefix("error") }
+                #expect(line != nil, "a victim's connection stayed open: \(holder.text(.stdout))")
+            }
+            for holder in others {
+                holder.send("echo still")
+                #expect(holder.waitForLine(.stdout) { $0 == "echo still" } != nil, "\(holder.text(.stdout))")
+            }
+            let revoked = proxy.connectionLines.filter { $0.decision == "revoked" }
+            #expect(revoked.count == 4 && revoked.allSatisfy { $0.identity == id }, "\(proxy.logText)")
+        }
+
+        @Test("Twenty SIGHUPs in a burst while clients connect: no crash, no failed round trip, and it still serves")
+        func sighupBurst() throws {
+            let pki = try ProxyPKI.shared.get()
+            let files = try WatchedFiles(pki: pki)
+            let backend = try Backend("echo")
+            defer { backend.stop() }
+            let proxy = try ProxyUnderTest.server(
+                files.serverArguments(target: backend.address) + ["--allow-spiffe-id", ProxyPKI.allowedPattern])
+            defer { proxy.stop() }
+            let load = try ProxyTools.start(
+                ["load", proxy.address, "3", "2"] + ProxyTools.tls(pki.client, ca: pki.ca.root))
+            defer { load.forceKill() }
+            for _ in 0..<20 {
+                proxy.run.signal(SIGHUP)
+                usleep(50_000)
+            }
+            try #require(load.waitForExit(timeout: 20) != nil)
+            let summary = load.lines(.stdout).last ?? ""
+            #expect(summary.contains(#""failed": 0"#), "\(summary)")
+            #expect(proxy.run.isRunning, "\(proxy.logText.suffix(2000))")
+            let reloads = proxy.log.filter { $0.contains(" reloaded ") }.count
+            #expect(reloads >= 1, "\(proxy.logText.suffix(2000))")
+            let after = try ProxyTools.echo(proxy.address, "after", ProxyTools.tls(pki.client, ca: pki.ca.root))
+            #expect(after.stdout.contains("echo after"), "\(after)")
+        }
+
+        @Test(
+            "A Kubernetes-style secret update (files are symlinks through ..data, and ..data is swapped to a new directory) is picked up: reloaded, and the new certificate is served"
+        )
+        func symlinkSwap() throws {
+            let pki = try ProxyPKI.shared.get()
+            let scratch = TemporaryDirectory("symbolon-e2e-proxy-k8s")
+            let fm = FileManager.default
+            for version in ["v1", "v2"] {
+                try fm.createDirectory(atPath: scratch.file(version), withIntermediateDirectories: false)
+            }
+            let rotated = try pki.ca.issue(
+                "service", ["--spiffe-id", ProxyPKI.serverID, "--dns", "localhost"],
+                as: "server-k8s-\(UUID().uuidString)")
+            try E2E.read(pki.server.cert).write(toFile: scratch.file("v1/tls.crt"), atomically: true, encoding: .utf8)
+            try E2E.read(pki.server.key).write(toFile: scratch.file("v1/tls.key"), atomically: true, encoding: .utf8)
+            try E2E.read(rotated.cert).write(toFile: scratch.file("v2/tls.crt"), atomically: true, encoding: .utf8)
+            try E2E.read(rotated.key).write(toFile: scratch.file("v2/tls.key"), atomically: true, encoding: .utf8)
+            try fm.createSymbolicLink(atPath: scratch.file("..data"), withDestinationPath: "v1")
+            try fm.createSymbolicLink(atPath: scratch.file("tls.crt"), withDestinationPath: "..data/tls.crt")
+            try fm.createSymbolicLink(atPath: scratch.file("tls.key"), withDestinationPath: "..data/tls.key")
+            let backend = try Backend("echo")
+            defer { backend.stop() }
+            let proxy = try ProxyUnderTest.server([
+                "--listen", "127.0.0.1:0", "--target", backend.address, "--cert", scratch.file("tls.crt"), "--key",
+                scratch.file("tls.key"), "--ca", pki.ca.root, "--allow-spiffe-id", ProxyPKI.allowedPattern,
+            ])
+            defer { proxy.stop() }
+            let mark = proxy.log.count
+            // What the kubelet does: a new symlink, renamed over ..data in one step.
+            try fm.createSymbolicLink(atPath: scratch.file("..data_tmp"), withDestinationPath: "v2")
+            guard rename(scratch.file("..data_tmp"), scratch.file("..data")) == 0 else {
+                throw SetupError("rename ..data_tmp: errno \(errno)")
+            }
+            #expect(Self.awaitEvent(proxy, "reloaded", from: mark) != nil, "\(proxy.logText)")
+            let served = try E2E.sh(
+                "openssl s_client -connect \(proxy.address) -servername localhost -CAfile \(E2E.quote(pki.ca.root)) -cert \(E2E.quote(pki.client.cert)) -cert_chain \(E2E.quote(pki.client.cert)) -key \(E2E.quote(pki.client.key)) </dev/null 2>/dev/null | openssl x509 -noout -serial",
+                timeout: 20)
+            #expect(served.stdout.lowercased().contains(rotated.serial.lowercased()), "served \(served.stdout)")
+        }
+
+        @Test("proxy client with --crl refuses an upstream server whose certificate was revoked (revoked)")
+        func proxyClientRevokedUpstream() throws {
+            let pki = try ProxyPKI.shared.get()
+            let revokedServer = try pki.ca.issue(
+                "service", ["--spiffe-id", ProxyPKI.serverID, "--dns", "localhost"],
+                as: "server-revoked-\(UUID().uuidString)")
+            try pki.ca.revoke(serial: revokedServer.serial)
+            let files = try WatchedFiles(pki: pki)
+            let backend = try Backend("echo")
+            defer { backend.stop() }
+            let server = try ProxyUnderTest.server(
+                pki.serverArguments(target: backend.address, certificate: revokedServer) + ["--allow-all"])
+            defer { server.stop() }
+            let client = try ProxyUnderTest.client([
+                "--listen", "127.0.0.1:0", "--target", server.address, "--cert", pki.client.cert, "--key",
+                pki.client.key, "--ca", pki.ca.root, "--verify-spiffe-id", ProxyPKI.serverID, "--crl",
+                files.intermediateCRL, "--crl", files.rootCRL,
+            ])
+            defer { client.stop() }
+            let result = try ProxyTools.echo(client.address, "secret", ["--plain"])
+            #expect(!result.stdout.contains("echo secret"), "\(result)")
+            let line = client.connection()
+            #expect(line?.decision == "denied" && line?.reason.contains("revoked") == true, "\(client.logText)")
         }
     }
 }

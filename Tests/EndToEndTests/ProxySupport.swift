@@ -387,6 +387,34 @@ struct ProxyPKI: Sendable {
         return IssuedLeaf(cert: cert, key: key, serial: try E2E.opensslSerial(cert))
     }
 
+    /// A clientAuth leaf with `subject` (an openssl -subj, UTF-8) and extra extension lines, signed by the
+    /// intermediate with openssl alone, behind the CA's back; its chain file is leaf + intermediate.
+    static func forgeLeaf(_ ca: TestCA, subject: String, extensions: [String], as name: String) throws -> IssuedLeaf {
+        let key = ca.file(name + "-key.pem")
+        let csr = ca.file(name + ".csr")
+        let ext = ca.file(name + ".ext")
+        let leaf = ca.file(name + "-leaf.pem")
+        let lines =
+            ["basicConstraints=critical,CA:FALSE", "keyUsage=critical,digitalSignature", "extendedKeyUsage=clientAuth"]
+            + extensions
+        try (lines.joined(separator: "\n") + "\n").write(toFile: ext, atomically: true, encoding: .utf8)
+        let serial = "0x" + (0..<8).map { _ in String(format: "%02x", UInt8.random(in: 1...127)) }.joined()
+        for step in [
+            ["genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256", "-out", key],
+            ["req", "-new", "-utf8", "-key", key, "-subj", subject, "-out", csr],
+            [
+                "x509", "-req", "-in", csr, "-CA", ca.intermediate, "-CAkey", ca.intermediateKey, "-set_serial", serial,
+                "-days", "1", "-extfile", ext, "-out", leaf,
+            ],
+        ] {
+            let result = try E2E.openssl(step)
+            guard result.status == 0 else { throw SetupError("openssl \(step) failed: \(result)") }
+        }
+        let cert = ca.file(name + ".pem")
+        try (E2E.read(leaf) + E2E.read(ca.intermediate)).write(toFile: cert, atomically: true, encoding: .utf8)
+        return IssuedLeaf(cert: cert, key: key, serial: try E2E.opensslSerial(cert))
+    }
+
     /// The server's usual arguments: listen on a free port, forward to `target`, present `server`, trust the root.
     func serverArguments(target: String, listen: String = "127.0.0.1:0", certificate: IssuedLeaf? = nil) -> [String] {
         let certificate = certificate ?? server

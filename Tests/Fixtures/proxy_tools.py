@@ -42,6 +42,8 @@ def parse_proxy_header(conn):
         info["dst"] = "%s:%d" % (socket.inet_ntoa(body[4:8]), int.from_bytes(body[10:12], "big"))
         offset = 12
     elif head[13] == 0x21:
+        info["src"] = "[%s]:%d" % (socket.inet_ntop(socket.AF_INET6, body[0:16]), int.from_bytes(body[32:34], "big"))
+        info["dst"] = "[%s]:%d" % (socket.inet_ntop(socket.AF_INET6, body[16:32]), int.from_bytes(body[34:36], "big"))
         offset = 36
     tlvs = {}
     while offset + 3 <= len(body):
@@ -77,6 +79,15 @@ def backend(args):
             header = None
             if proxy_protocol:
                 header = parse_proxy_header(conn)
+                out("header", json.dumps(header))
+            if mode == "flood":
+                # Sends as fast as the peer takes it, until it goes away: a proxy must not buffer it all.
+                chunk = bytes(65536)
+                while True:
+                    conn.sendall(chunk)
+            if mode == "stall":
+                # Accepts and never reads: a proxy must stop reading its client instead of buffering.
+                time.sleep(3600)
             if mode == "echo":
                 if header is not None:
                     conn.sendall(("PROXY " + json.dumps(header) + "\n").encode())
@@ -331,8 +342,14 @@ def garbage(args):
     """garbage HOST:PORT: sends random bytes on one connection and an HTTP request on another; prints what came
     back as 'reply KIND BYTES closed|open'."""
     host, port = args[0].rsplit(":", 1)
-    for kind, payload in (("random", os.urandom(2048)), ("http", b"GET / HTTP/1.1\r\nHost: localhost\r\n\r\n"),
-                          ("zeros", bytes(64)), ("sslv2", bytes.fromhex("802e0103010015000000100000") + os.urandom(32))):
+    # Each payload is complete, so a proxy has nothing to wait for: random bytes behind an invalid record type
+    # (a first byte >= 0x80 would announce an SSLv2 record of up to 32 KiB), an HTTP request, zeros, a well-formed
+    # SSLv2-style hello, and a complete TLS record holding a complete ClientHello message of garbage.
+    for kind, payload in (("random", b"\x42" + os.urandom(2047)),
+                          ("http", b"GET / HTTP/1.1\r\nHost: localhost\r\n\r\n"),
+                          ("zeros", bytes(64)),
+                          ("sslv2", bytes.fromhex("802e0103010015000000100000") + os.urandom(35)),
+                          ("record", bytes.fromhex("160301004001") + (60).to_bytes(3, "big") + os.urandom(60))):
         conn = socket.create_connection((host, int(port)), timeout=5)
         received = b""
         state = "open"
@@ -353,6 +370,126 @@ def garbage(args):
         out("reply", kind, len(received), state)
 
 
+def bulk(args):
+    """bulk ADDRESS MEGABYTES [TLS options] [--half-close]: streams MEGABYTES of random data through an echo
+    backend while reading the echo, in one thread with select (an SSLSocket must not be read and written from two
+    threads at once); with --half-close (plain sockets) the write side is then shut down and the echo read to EOF.
+    Prints 'bulk SENT RECEIVED match|mismatch SECONDS [why it stopped]' or 'error …'."""
+    options, rest = tls_options([a for a in args if a != "--half-close"])
+    half_close = "--half-close" in args
+    address, size = rest[0], int(float(rest[1]) * 1024 * 1024)
+    started = time.monotonic()
+    deadline = started + 30
+    retry = (ssl.SSLWantReadError, ssl.SSLWantWriteError, BlockingIOError, InterruptedError)
+    try:
+        conn = connect(address, options, timeout=20)
+        conn.setblocking(False)
+        payload = os.urandom(size)
+        view = memoryview(payload)
+        received = bytearray()
+        sent = 0
+        shut = False
+        stopped = ""
+        while time.monotonic() < deadline:
+            if half_close and sent == size and not shut:
+                conn.shutdown(socket.SHUT_WR)
+                shut = True
+            if len(received) >= size and not half_close:
+                break
+            pending = conn.pending() if hasattr(conn, "pending") else 0
+            readable, writable, _ = select.select([conn], [conn] if sent < size else [], [], 1)
+            if readable or pending:
+                try:
+                    chunk = conn.recv(262144)
+                    if not chunk:
+                        stopped = "eof"
+                        break
+                    received += chunk
+                except retry:
+                    pass
+            if writable and sent < size:
+                try:
+                    sent += conn.send(view[sent:sent + 65536])
+                except retry:
+                    pass
+        else:
+            stopped = "timeout"
+        state = "match" if bytes(received) == payload else "mismatch"
+        out("bulk", sent, len(received), state, "%.2f" % (time.monotonic() - started), stopped)
+        conn.close()
+    except Exception as error:
+        out("error", type(error).__name__, str(error).replace("\n", " "))
+        sys.exit(1)
+
+
+def drip(args):
+    """drip HOST:PORT INTERVAL SECONDS: sends a ClientHello one byte every INTERVAL seconds (a timer reset by every byte would
+    never fire); prints 'closed after N bytes in S' when the proxy closes, or 'still-open after S'."""
+    host, port = args[0].rsplit(":", 1)
+    interval, seconds = float(args[1]), float(args[2])
+    conn = socket.create_connection((host, int(port)), timeout=5)
+    hello = bytes.fromhex("1603010200010001fc0303") + os.urandom(500)
+    started = time.monotonic()
+    conn.settimeout(interval)
+    for count, byte in enumerate(hello):
+        if time.monotonic() - started > seconds:
+            out("still-open after %.2f" % (time.monotonic() - started))
+            return
+        try:
+            conn.sendall(bytes([byte]))
+            data = conn.recv(4096)
+            if not data:
+                out("closed after %d bytes in %.2f" % (count + 1, time.monotonic() - started))
+                return
+        except socket.timeout:
+            continue
+        except Exception:
+            out("closed after %d bytes in %.2f" % (count + 1, time.monotonic() - started))
+            return
+    out("still-open after %.2f" % (time.monotonic() - started))
+
+
+def stall(args):
+    """stall ADDRESS SECONDS [TLS options] [--send]: connects, then for SECONDS either reads nothing (the backend
+    floods) or, with --send, writes as fast as the socket takes it (the backend never reads); then prints
+    'stalled SENT' and, reading for at most 5 s, 'drained RECEIVED'."""
+    options, rest = tls_options([a for a in args if a != "--send"])
+    send = "--send" in args
+    address, seconds = rest[0], float(rest[1])
+    conn = connect(address, options, timeout=5)
+    conn.setblocking(False)
+    sent = 0
+    deadline = time.monotonic() + seconds
+    chunk = bytes(65536)
+    retry = (ssl.SSLWantReadError, ssl.SSLWantWriteError, BlockingIOError, InterruptedError)
+    while time.monotonic() < deadline:
+        if send:
+            _, writable, _ = select.select([], [conn], [], 0.2)
+            if writable:
+                try:
+                    sent += conn.send(chunk)
+                except retry:
+                    pass
+        else:
+            time.sleep(0.2)
+    out("stalled", sent)
+    received = 0
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline and not send:
+        readable, _, _ = select.select([conn], [], [], 0.5)
+        try:
+            data = conn.recv(262144)
+            if not data:
+                break
+            received += len(data)
+        except retry:
+            continue
+        if received > 16 * 1024 * 1024:
+            break
+    out("drained", received)
+    conn.close()
+
+
 if __name__ == "__main__":
     {"backend": backend, "client": client, "interactive": interactive, "load": load, "hostile": hostile,
-     "garbage": garbage}[sys.argv[1]](sys.argv[2:])
+     "garbage": garbage, "bulk": bulk, "drip": drip, "stall": stall}[sys.argv[1]](sys.argv[2:])
