@@ -136,8 +136,7 @@ extension ProxyEndToEndTests {
         }
 
         @Test(
-            "A fatal configuration error is printed as an error, not as 'warning: error: …'",
-            .disabled("BUG: fatal start-up errors are printed as 'warning: error: <file>: …'"))
+            "A fatal configuration error is printed as an error, not as 'warning: error: …'")
         func errorIsNotAWarning() throws {
             let scratch = TemporaryDirectory("symbolon-e2e-proxy-config")
             let result = try Self.run(["--cert": scratch.path + "/missing-chain.pem"])
