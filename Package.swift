@@ -38,6 +38,9 @@ let package = Package(
         // The bench measures OpenSSL directly (raw sign rate, prototypes of proposed changes): measurement only.
         .executableTarget(
             name: "symbolon-bench", dependencies: ["X509", "PrivateCA", "COpenSSL"], path: "bench/Sources/symbolon-bench"),
+        // The mTLS load generator for bench/proxy.sh (Symbolon's proxy against nginx).
+        .executableTarget(
+            name: "symbolon-loadgen", dependencies: ["TLS", "X509"], path: "bench/Sources/symbolon-loadgen"),
         .target(name: "TestSupport", dependencies: ["X509", "PrivateCA"]),
 
         .testTarget(name: "X509Tests", dependencies: ["X509", "TestSupport"]),
