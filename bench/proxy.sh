@@ -264,6 +264,7 @@ results="$work/results.txt"
 : >"$results"
 record() { echo "$*" >>"$results"; }
 
+say "host: load average $(cut -d' ' -f1-3 /proc/loadavg); openssl speed ECDSA P-256 sign/s (1 s, one core): $(openssl speed -seconds 1 ecdsap256 2>/dev/null | awk '/ecdsa \(nistp256\)/ { print $(NF-1) }')"
 start_backend
 say "backend alone (no TLS, no proxy): $(lg plain-bulk plain-bulk --port "$backend_port" | field mib_per_s) MiB/s for 100 MiB"
 
@@ -360,17 +361,27 @@ if [ "$do_perf" = 1 ]; then
     started[$load_pid]=perf-load
     sleep 0.5
     if timeout 60 perf record -F 2000 -g -p "$symbolon_pid" -o "$work/perf.data" -- sleep 5 >"$work/perf-record.log" 2>&1; then
+        for i in $(seq 300); do kill -0 "$load_pid" 2>/dev/null || break; sleep 0.1; done
+        # Full reports to files first: piping perf into head would end it with SIGPIPE (and pipefail).
+        perf report -i "$work/perf.data" --stdio --no-children --sort dso >"$work/perf-dso.txt" 2>/dev/null || true
+        perf report -i "$work/perf.data" --stdio --no-children -g none --sort dso,symbol \
+            >"$work/perf-symbols.txt" 2>/dev/null || true
+        perf report -i "$work/perf.data" --stdio --children -g none --sort symbol \
+            >"$work/perf-children.txt" 2>/dev/null || true
         {
             echo "# perf profile of symbolon proxy server --threads 2, warm full mTLS handshakes (one client"
             echo "# certificate reconnecting), $(date -u '+%Y-%m-%d %H:%M UTC'), symbolon at $(git rev-parse --short HEAD)"
-            echo "# perf record -F 2000 -g -p PID -- sleep 5; perf report --no-children --sort dso,symbol"
+            echo "# perf record -F 2000 -g -p PID -- sleep 5 (while: $(grep '^RESULT' "$work/perf-load.log" || echo 'load running'))"
+            echo "# $(grep -m1 'samples' "$work/perf-symbols.txt" || true)"
             echo
-            echo "## by shared object"
-            perf report -i "$work/perf.data" --stdio --no-children --sort dso 2>/dev/null | grep -v '^#' | grep -v '^$' | head -15
+            echo "## self time by shared object (perf report --no-children --sort dso)"
+            awk '!/^#/ && NF && n++ < 15' "$work/perf-dso.txt"
             echo
-            echo "## top symbols (self time)"
-            perf report -i "$work/perf.data" --stdio --no-children -g none --sort dso,symbol 2>/dev/null \
-                | grep -v '^#' | grep -v '^$' | head -40
+            echo "## top 40 symbols, self time (perf report --no-children --sort dso,symbol)"
+            awk '!/^#/ && NF && n++ < 40' "$work/perf-symbols.txt"
+            echo
+            echo "## top 40 symbols including callees (perf report --children --sort symbol)"
+            awk '!/^#/ && NF && n++ < 40' "$work/perf-children.txt"
         } >"$results_dir/perf-symbolon-warm.txt"
         echo "   written to $results_dir/perf-symbolon-warm.txt"
     else
@@ -382,8 +393,8 @@ fi
 stop_pid "$backend_pid"
 
 # ---------------------------------------------------------------- table
-log_lines=$(wc -l <"$work/symbolon.log")
 echo ""
+echo "connection log lines written: symbolon $(grep -c ' conn ' "$work/symbolon.log" || true), nginx $(wc -l <"$work/nginx/access.log")"
 echo "load average after the runs: $(cut -d' ' -f1-3 /proc/loadavg) ($(nproc) cores, shared)"
 echo "symbolon $(git rev-parse --short HEAD) --threads 2; nginx $nginx_version worker_processes 2; both log one line per connection to a file"
 echo ""
