@@ -353,6 +353,7 @@ done
 # ---------------------------------------------------------------- perf profile of Symbolon, warm handshakes
 if [ "$do_perf" = 1 ]; then
     say "perf profile of symbolon, warm handshakes"
+    trim() { awk -v max="$2" '!/^#/ && NF && n++ < max { sub(/ *- *- *$/, ""); sub(/ +$/, ""); print }' "$1"; }
     mkdir -p "$results_dir"
     start_symbolon
     lg "perf-warmup" handshakes --port "$symbolon_port" "${warm_args[@]}" --count 100 >/dev/null
@@ -363,7 +364,7 @@ if [ "$do_perf" = 1 ]; then
     if timeout 60 perf record -F 2000 -g -p "$symbolon_pid" -o "$work/perf.data" -- sleep 5 >"$work/perf-record.log" 2>&1; then
         for i in $(seq 300); do kill -0 "$load_pid" 2>/dev/null || break; sleep 0.1; done
         # Full reports to files first: piping perf into head would end it with SIGPIPE (and pipefail).
-        perf report -i "$work/perf.data" --stdio --no-children --sort dso >"$work/perf-dso.txt" 2>/dev/null || true
+        perf report -i "$work/perf.data" --stdio --no-children -g none --sort dso >"$work/perf-dso.txt" 2>/dev/null || true
         perf report -i "$work/perf.data" --stdio --no-children -g none --sort dso,symbol \
             >"$work/perf-symbols.txt" 2>/dev/null || true
         perf report -i "$work/perf.data" --stdio --children -g none --sort symbol \
@@ -375,13 +376,16 @@ if [ "$do_perf" = 1 ]; then
             echo "# $(grep -m1 'samples' "$work/perf-symbols.txt" || true)"
             echo
             echo "## self time by shared object (perf report --no-children --sort dso)"
-            awk '!/^#/ && NF && n++ < 15' "$work/perf-dso.txt"
+            trim "$work/perf-dso.txt" 15
             echo
             echo "## top 40 symbols, self time (perf report --no-children --sort dso,symbol)"
-            awk '!/^#/ && NF && n++ < 40' "$work/perf-symbols.txt"
+            trim "$work/perf-symbols.txt" 40
             echo
             echo "## top 40 symbols including callees (perf report --children --sort symbol)"
-            awk '!/^#/ && NF && n++ < 40' "$work/perf-children.txt"
+            trim "$work/perf-children.txt" 40
+            echo
+            echo "## Symbolon's own frames (Swift), including callees, top 40"
+            grep -E '\] \$s' "$work/perf-children.txt" | trim /dev/stdin 40 || true
         } >"$results_dir/perf-symbolon-warm.txt"
         echo "   written to $results_dir/perf-symbolon-warm.txt"
     else
