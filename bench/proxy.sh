@@ -199,7 +199,7 @@ events { worker_connections $(( want - 100 )); }
 stream {
     # One line per connection, like Symbolon's connection log.
     log_format conn '\$remote_addr [\$time_iso8601] identity="\$ssl_client_s_dn" tls=\$ssl_protocol '
-                    'cipher=\$ssl_cipher resumed=\$ssl_session_reused status=\$status '
+                    'cipher=\$ssl_cipher group=\$ssl_curve resumed=\$ssl_session_reused status=\$status '
                     'bytes_in=\$bytes_received bytes_out=\$bytes_sent duration=\$session_time';
     access_log $work/nginx/access.log conn;
     server {
