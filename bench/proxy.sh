@@ -301,11 +301,11 @@ start_nginx
 for server in symbolon nginx; do  # warm both paths
     lg "warmup2-$server" handshakes --port "$(server_port "$server")" "${warm_args[@]}" --count 100 --payload 64 >/dev/null
 done
-say "2. latency of a 64-byte echo at 200/s for 10 s (4 client threads)"
+say "2. latency of a 64-byte echo at 200/s for 10 s (8 client threads; new: connect + handshake + echo, close not timed)"
 for mode in keepalive new; do
     for server in symbolon nginx; do
         line=$(lg "latency-$mode-$server" latency --port "$(server_port "$server")" "${warm_args[@]}" --mode "$mode" \
-            --rate 200 --seconds 10 --size 64)
+            --rate 200 --seconds 10 --size 64 --threads 8)
         record "lat_${mode}_p50 $server $(echo "$line" | field p50_ms)"
         record "lat_${mode}_p99 $server $(echo "$line" | field p99_ms)"
         echo "   $mode $server: p50 $(echo "$line" | field p50_ms) ms, p99 $(echo "$line" | field p99_ms) ms, late starts $(echo "$line" | field late)"

@@ -12,7 +12,8 @@
 //       With --cert-dir, connection i uses D/((I+i) mod M).pem and D/((I+i) mod M)-key.pem.
 //   latency --port P --ca ROOT --cert F --key F --mode keepalive|new --rate R --seconds S [--size 64] [--threads T]
 //       Requests at a fixed schedule (R per second); each echoes --size bytes. keepalive: one kept-alive connection
-//       per thread; new: connect + handshake + echo + close per request (the latency includes all of it).
+//       per thread; new: connect + full handshake + echo per request, then close (the latency runs from connect()
+//       to the echo's last byte; the close that follows is not in it).
 //   bulk --port P --ca ROOT --cert F --key F [--bytes N]
 //       One connection; the backend sends N bytes (default 100 MiB) through the proxy; reports MiB/s.
 //   plain-bulk --port P [--bytes N]
@@ -186,8 +187,8 @@ func handshakes(_ options: Options) throws {
                 let connection = try ClientConnection(context: context, port: port, buffer: buffer)
                 try connection.handshake()
                 if !payload.isEmpty { try echo(connection, payload) }
-                connection.closeAndDrain()
                 mine.append(nanoseconds() - began)
+                connection.closeAndDrain()
             } catch {
                 failures.withLock { state in
                     state.count += 1
@@ -256,7 +257,9 @@ func latency(_ options: Options) throws {
                     let connection = try ClientConnection(context: context, port: port, buffer: buffer)
                     try connection.handshake()
                     try echo(connection, payload)
+                    mine.append(nanoseconds() - began)  // the response is in: closing is not part of the latency
                     connection.closeAndDrain()
+                    continue
                 }
                 mine.append(nanoseconds() - began)
             } catch {
