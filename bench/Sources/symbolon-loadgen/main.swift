@@ -126,14 +126,16 @@ struct Options {
         }
     }
 
-    /// The client identities: one (--cert/--key) or a directory of numbered ones.
-    func contexts() throws -> [TLSContext] {
+    /// The client identities: one (--cert/--key) or a directory of numbered ones. With a directory, only the
+    /// identities a run of `uses` connections starting at `offset` needs are loaded, in the order they are used.
+    func contexts(uses: Int = .max, offset: Int = 0) throws -> [TLSContext] {
         let bundle = try Certificate.load(file: try string("ca"))
         if let directory = values["cert-dir"] {
-            let count = try int("cert-count")
+            let available = try int("cert-count")
             var contexts: [TLSContext] = []
-            contexts.reserveCapacity(count)
-            for index in 0..<count {
+            contexts.reserveCapacity(min(uses, available))
+            for use in 0..<min(uses, available) {
+                let index = (offset + use) % available
                 contexts.append(
                     try makeClientContext(
                         cert: "\(directory)/\(index).pem", key: "\(directory)/\(index)-key.pem", trustBundle: bundle))
@@ -161,11 +163,11 @@ func echo(_ connection: ClientConnection, _ payload: [UInt8]) throws {
 
 func handshakes(_ options: Options) throws {
     let port = try options.port
-    let contexts = try options.contexts()
     let count = try options.int("count")
     let threads = try options.int("threads", 4)
     let payloadSize = try options.int("payload", 0)
     let offset = try options.int("offset", 0)
+    let contexts = try options.contexts(uses: count, offset: offset)
     let next = Locked(0)
     let failures = Locked<(count: Int, first: String?)>((0, nil))
     let latencies = Locked<[UInt64]>([])
@@ -181,7 +183,7 @@ func handshakes(_ options: Options) throws {
                 return value
             }
             if index >= count { break }
-            let context = contexts[(offset + index) % contexts.count]
+            let context = contexts[index % contexts.count]
             let began = nanoseconds()
             do {
                 let connection = try ClientConnection(context: context, port: port, buffer: buffer)
