@@ -333,14 +333,17 @@ start_nginx
 for server in symbolon nginx; do  # warm both paths
     lg "warmup2-$server" handshakes --port "$(server_port "$server")" "${warm_args[@]}" --count 100 --payload 64 >/dev/null
 done
-say "2. latency of a 64-byte echo at 200/s for 10 s (8 client threads; new: connect + handshake + echo, close not timed)"
+say "2. latency of a 64-byte echo at 200/s for 10 s (8 client threads; new: connect + handshake + echo, close not timed); 3 runs each, alternating"
 for mode in keepalive new; do
-    for server in symbolon nginx; do
-        line=$(lg "latency-$mode-$server" latency --port "$(server_port "$server")" "${warm_args[@]}" --mode "$mode" \
-            --rate 200 --seconds 10 --size 64 --threads 8)
-        record "lat_${mode}_p50 $server $(echo "$line" | field p50_ms)"
-        record "lat_${mode}_p99 $server $(echo "$line" | field p99_ms)"
-        echo "   $mode $server: p50 $(echo "$line" | field p50_ms) ms, p99 $(echo "$line" | field p99_ms) ms, late starts $(echo "$line" | field late)"
+    for run in 1 2 3; do
+        if [ $((run % 2)) = 1 ]; then order="symbolon nginx"; else order="nginx symbolon"; fi
+        for server in $order; do
+            line=$(lg "latency-$mode-$server-$run" latency --port "$(server_port "$server")" "${warm_args[@]}" \
+                --mode "$mode" --rate 200 --seconds 10 --size 64 --threads 8)
+            record "lat_${mode}_p50 $server $(echo "$line" | field p50_ms)"
+            record "lat_${mode}_p99 $server $(echo "$line" | field p99_ms)"
+            echo "   $mode run $run $server: p50 $(echo "$line" | field p50_ms) ms, p99 $(echo "$line" | field p99_ms) ms, late starts $(echo "$line" | field late)"
+        done
     done
 done
 say "3. 100 MiB download through the proxy: 5 runs each, alternating"
@@ -382,49 +385,60 @@ for server in symbolon nginx; do
     stop_server "$server"
 done
 
-# ---------------------------------------------------------------- perf profile of Symbolon, warm handshakes
-if [ "$do_perf" = 1 ]; then
-    say "perf profile of symbolon, warm handshakes"
-    trim() { awk -v max="$2" '!/^#/ && NF && n++ < max { sub(/ *- *- *$/, ""); sub(/ +$/, ""); print }' "$1"; }
-    mkdir -p "$results_dir"
+# ---------------------------------------------------------------- perf profiles of Symbolon (warm, cold)
+trim() { awk -v max="$2" '!/^#/ && NF && n++ < max { sub(/ *- *- *$/, ""); sub(/ +$/, ""); print }' "$1"; }
+perf_profile() {  # perf_profile KIND DESCRIPTION LOADGEN-ARGS…: 4 s of perf on a fresh Symbolon under that load
+    local kind="$1" description="$2" load_pid i
+    shift 2
+    local out="$results_dir/perf-symbolon-$kind.txt"
     start_symbolon
-    lg "perf-warmup" handshakes --port "$symbolon_port" "${warm_args[@]}" --count 100 >/dev/null
-    "$loadgen" handshakes --port "$symbolon_port" "${warm_args[@]}" --count 6000 >"$work/perf-load.log" 2>&1 &
+    lg "perf-warmup-$kind" handshakes --port "$symbolon_port" "${warm_args[@]}" --count 100 >/dev/null
+    "$loadgen" handshakes --port "$symbolon_port" "$@" >"$work/perf-load-$kind.log" 2>&1 &
     load_pid=$!
     started[$load_pid]=perf-load
-    sleep 0.5
-    if timeout 60 perf record -F 2000 -g -p "$symbolon_pid" -o "$work/perf.data" -- sleep 5 >"$work/perf-record.log" 2>&1; then
+    for i in $(seq 300); do grep -q '^loaded' "$work/perf-load-$kind.log" && break; sleep 0.1; done
+    sleep 0.3
+    if timeout 60 perf record -F 2000 -g -p "$symbolon_pid" -o "$work/perf-$kind.data" -- sleep 4 >"$work/perf-record-$kind.log" 2>&1; then
         for i in $(seq 300); do kill -0 "$load_pid" 2>/dev/null || break; sleep 0.1; done
         # Full reports to files first: piping perf into head would end it with SIGPIPE (and pipefail).
-        perf report -i "$work/perf.data" --stdio --no-children -g none --sort dso >"$work/perf-dso.txt" 2>/dev/null || true
-        perf report -i "$work/perf.data" --stdio --no-children -g none --sort dso,symbol \
-            >"$work/perf-symbols.txt" 2>/dev/null || true
-        perf report -i "$work/perf.data" --stdio --children -g none --sort symbol \
-            >"$work/perf-children.txt" 2>/dev/null || true
+        perf report -i "$work/perf-$kind.data" --stdio --no-children -g none --sort dso >"$work/perf-$kind-dso.txt" 2>/dev/null || true
+        perf report -i "$work/perf-$kind.data" --stdio --no-children -g none --sort dso,symbol \
+            >"$work/perf-$kind-symbols.txt" 2>/dev/null || true
+        perf report -i "$work/perf-$kind.data" --stdio --children -g none --sort symbol \
+            >"$work/perf-$kind-children.txt" 2>/dev/null || true
         {
-            echo "# perf profile of symbolon proxy server --threads 2, warm full mTLS handshakes (one client"
-            echo "# certificate reconnecting), $(date -u '+%Y-%m-%d %H:%M UTC'), symbolon at $(git rev-parse --short HEAD)"
-            echo "# perf record -F 2000 -g -p PID -- sleep 5 (while: $(grep '^RESULT' "$work/perf-load.log" || echo 'load running'))"
-            echo "# $(grep -m1 'samples' "$work/perf-symbols.txt" || true)"
+            echo "# perf profile of symbolon proxy server --threads 2, $description,"
+            echo "# $(date -u '+%Y-%m-%d %H:%M UTC'), symbolon at $(git rev-parse --short HEAD)"
+            echo "# perf record -F 2000 -g -p PID -- sleep 4, during: $(grep '^RESULT' "$work/perf-load-$kind.log" || echo 'load still running')"
+            echo "# $(grep -m1 'samples' "$work/perf-$kind-symbols.txt" || true)"
             echo
             echo "## self time by shared object (perf report --no-children --sort dso)"
-            trim "$work/perf-dso.txt" 15
+            trim "$work/perf-$kind-dso.txt" 15
             echo
             echo "## top 40 symbols, self time (perf report --no-children --sort dso,symbol)"
-            trim "$work/perf-symbols.txt" 40
+            trim "$work/perf-$kind-symbols.txt" 40
             echo
             echo "## top 40 symbols including callees (perf report --children --sort symbol)"
-            trim "$work/perf-children.txt" 40
+            trim "$work/perf-$kind-children.txt" 40
             echo
-            echo "## Symbolon's own frames (Swift), including callees, top 40"
-            grep -E '\] \$s' "$work/perf-children.txt" | trim /dev/stdin 40 || true
-        } >"$results_dir/perf-symbolon-warm.txt"
-        echo "   written to $results_dir/perf-symbolon-warm.txt"
+            echo "## Symbolon's own frames (Swift), including callees, top 40 (lower bounds: GnuTLS, nettle, GMP and"
+            echo "## OpenSSL have no frame pointers, so chains through them are cut)"
+            grep -E '\] \$s' "$work/perf-$kind-children.txt" | trim /dev/stdin 40 || true
+        } >"$out"
+        echo "   $kind: written to $out"
     else
-        echo "   perf record failed: $(tail -n 3 "$work/perf-record.log")"
+        echo "   perf record failed: $(tail -n 3 "$work/perf-record-$kind.log")"
     fi
     stop_pid "$load_pid"
     stop_symbolon
+}
+if [ "$do_perf" = 1 ]; then
+    say "perf profiles of symbolon: warm handshakes (1 certificate), cold (2,000 certificates, each once)"
+    mkdir -p "$results_dir"
+    perf_profile warm "warm full mTLS handshakes (one client certificate reconnecting)" \
+        "${warm_args[@]}" --count 5000
+    perf_profile cold "cold full mTLS handshakes (2,000 distinct client certificates, each once, fresh server)" \
+        "${cold_args[@]}" --count "$client_certs"
 fi
 stop_pid "$backend_pid"
 

@@ -168,6 +168,7 @@ func handshakes(_ options: Options) throws {
     let payloadSize = try options.int("payload", 0)
     let offset = try options.int("offset", 0)
     let contexts = try options.contexts(uses: count, offset: offset)
+    FileHandle.standardError.write(Data("loaded \(contexts.count) client identities; starting\n".utf8))
     let next = Locked(0)
     let failures = Locked<(count: Int, first: String?)>((0, nil))
     let latencies = Locked<[UInt64]>([])
