@@ -42,6 +42,9 @@ let package = Package(
         .executableTarget(
             name: "symbolon-example-identity-echo", dependencies: ["MTLS", "NetCore", "TLS", "X509"],
             path: "Examples/IdentityEcho"),
+        // The mTLS load generator for bench/proxy.sh (Symbolon's proxy against nginx).
+        .executableTarget(
+            name: "symbolon-loadgen", dependencies: ["TLS", "X509"], path: "bench/Sources/symbolon-loadgen"),
         .target(name: "TestSupport", dependencies: ["X509", "PrivateCA"]),
 
         .testTarget(name: "X509Tests", dependencies: ["X509", "TestSupport"]),
