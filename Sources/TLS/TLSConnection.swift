@@ -281,8 +281,9 @@ public final class TLSConnection {
     public var sessionInfo: TLSSessionInfo {
         let version = gnutls_protocol_get_name(gnutls_protocol_get_version(session)).map { String(cString: $0) }
         let cipher = gnutls_cipher_get_name(gnutls_cipher_get(session)).map { String(cString: $0) }
+        let group = gnutls_group_get_name(gnutls_group_get(session)).map { String(cString: $0) }
         return TLSSessionInfo(
-            protocolVersion: version ?? "unknown", cipher: cipher ?? "unknown",
+            protocolVersion: version ?? "unknown", cipher: cipher ?? "unknown", group: group ?? "unknown",
             resumed: gnutls_session_is_resumed(session) != 0)
     }
 

@@ -45,9 +45,16 @@ public final class TLSContext: @unchecked Sendable {
         self.credentials = credentials
 
         var priority: gnutls_priority_t?
-        let priorities =
-            configuration.minimumVersion == .tls13
-            ? "NORMAL:-VERS-ALL:+VERS-TLS1.3" : "NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2"
+        // X25519 first: GnuTLS's NORMAL lists P-256 first, and a GnuTLS client then makes the handshake's key
+        // exchange on P-256, whose arithmetic in nettle costs more (~13 % of a handshake pair measured here).
+        // The server keeps following the client's order (no %SERVER_PRECEDENCE), so no client is sent a
+        // HelloRetryRequest for a group it did not offer a share for.
+        let groups =
+            "-GROUP-ALL:+GROUP-X25519:+GROUP-SECP256R1:+GROUP-SECP384R1:+GROUP-SECP521R1:+GROUP-X448"
+            + ":+GROUP-FFDHE2048:+GROUP-FFDHE3072"
+        let versions =
+            configuration.minimumVersion == .tls13 ? "-VERS-ALL:+VERS-TLS1.3" : "-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2"
+        let priorities = "NORMAL:\(versions):\(groups)"
         let status = gnutls_priority_init(&priority, priorities, nil)
         guard status >= 0, let priority else {
             gnutls_certificate_free_credentials(credentials)

@@ -87,6 +87,7 @@ struct TLSConnectionTests {
         #expect(pair.server.peer?.chain.count == 3)
         #expect(pair.client.peer?.leaf == fixture.serverChain[0])
         #expect(pair.server.sessionInfo.protocolVersion == "TLS1.3")
+        #expect(pair.server.sessionInfo.group == "X25519")
         #expect(try pair.send("ping", fromClient: true).get() == "ping")
         #expect(try pair.send("pong", fromClient: false).get() == "pong")
     }
