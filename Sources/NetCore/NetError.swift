@@ -93,9 +93,12 @@ public struct NetError: Error, CustomStringConvertible, Sendable {
         case ENOENT where operation == "connect":
             code = .connectionRefused
             reason = "no unix socket file\(about) — is the server running?"
-        case ECONNRESET, EPIPE:
+        case ECONNRESET:
             code = .connectionReset
             reason = "connection reset by peer\(about)"
+        case EPIPE:
+            code = .connectionReset
+            reason = "the peer closed the connection before taking all bytes\(about)"
         case ETIMEDOUT:
             code = .timedOut
             reason = "timed out\(about) — is the host up and the port not filtered?"
