@@ -25,18 +25,25 @@ final class VerifiedChainCache: Sendable {
         let validUntil: Date
     }
 
-    private struct Generations<Value> {
-        var current: [[UInt8]: Value] = [:]
-        var previous: [[UInt8]: Value] = [:]
+    /// DER bytes as a dictionary key, hashed as one buffer (an `[UInt8]` key is hashed element by element, which
+    /// showed in profiles of the handshake path).
+    struct DERKey: Hashable {
+        let bytes: [UInt8]
+        func hash(into hasher: inout Hasher) { bytes.withUnsafeBytes { hasher.combine(bytes: $0) } }
+    }
 
-        mutating func get(_ key: [UInt8]) -> Value? {
+    private struct Generations<Value> {
+        var current: [DERKey: Value] = [:]
+        var previous: [DERKey: Value] = [:]
+
+        mutating func get(_ key: DERKey) -> Value? {
             if let value = current[key] { return value }
             guard let value = previous.removeValue(forKey: key) else { return nil }
             current[key] = value
             return value
         }
 
-        mutating func set(_ key: [UInt8], _ value: Value, capacity: Int) {
+        mutating func set(_ key: DERKey, _ value: Value, capacity: Int) {
             if current.count >= max(1, capacity / 2) {
                 previous = current
                 current = [:]
@@ -44,7 +51,7 @@ final class VerifiedChainCache: Sendable {
             current[key] = value
         }
 
-        mutating func remove(_ key: [UInt8]) {
+        mutating func remove(_ key: DERKey) {
             current.removeValue(forKey: key)
             previous.removeValue(forKey: key)
         }
@@ -65,7 +72,8 @@ final class VerifiedChainCache: Sendable {
     init(capacity: Int) { self.capacity = max(2, capacity) }
 
     func leaf(_ der: [UInt8], at time: Date) -> Entry? {
-        state.withLock { state in
+        let der = DERKey(bytes: der)
+        return state.withLock { state in
             guard let entry = state.leaves.get(der) else {
                 state.misses += 1
                 return nil
@@ -81,11 +89,12 @@ final class VerifiedChainCache: Sendable {
     }
 
     func remember(leaf der: [UInt8], _ entry: Entry) {
-        state.withLock { $0.leaves.set(der, entry, capacity: capacity) }
+        state.withLock { $0.leaves.set(DERKey(bytes: der), entry, capacity: capacity) }
     }
 
     func anchor(_ der: [UInt8], at time: Date) -> AnchorEntry? {
-        state.withLock { state in
+        let der = DERKey(bytes: der)
+        return state.withLock { state in
             guard let entry = state.anchors.get(der) else { return nil }
             guard time < entry.validUntil else {
                 state.anchors.remove(der)
@@ -97,7 +106,7 @@ final class VerifiedChainCache: Sendable {
 
     func remember(anchor der: [UInt8], _ entry: AnchorEntry) {
         // Few intermediates exist; a small bound is plenty and keeps a hostile peer from growing it.
-        state.withLock { $0.anchors.set(der, entry, capacity: 256) }
+        state.withLock { $0.anchors.set(DERKey(bytes: der), entry, capacity: 256) }
     }
 
     /// (leaf hits, leaf misses, cached leaves) since creation, for tests and metrics.
