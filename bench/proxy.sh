@@ -486,8 +486,8 @@ awk -v rounds="$rounds" -v hold="$hold" -v warmn="$warm_count" '
         row("3 100 MiB download", "bulk", "MiB/s", "higher is better")
         row("3 server CPU per 100 MiB", "bulk_cpu", "ms", "")
         row("4 RSS per idle connection, N=" hold, "rss", "KiB", "")
-        printf "\nAbsolute CPU times on this shared host run 2–3× above quiet-host figures (bench/README.md). An estimate,\n"
-        printf "not a measurement: the warm S/N within rounds × the 0.89 ms nginx measured elsewhere = %.2f ms (goal ≤ 0.45)\n", ratio_warm * 0.89
+        printf "\nAbsolute CPU times on this host ran 2–3× above the figures in the team notes (bench/README.md). An\n"
+        printf "estimate, not a measurement: the warm S/N within rounds × the 0.89 ms nginx measured there = %.2f ms (goal ≤ 0.45)\n", ratio_warm * 0.89
     }
 ' "$results"
 echo ""
