@@ -49,14 +49,8 @@ struct ProxyClientCommand: Command {
     }
 
     func run() throws -> ExitCode {
-        try ProxyOptions.serve(
-            ProxyConfiguration(
-                mode: .client, listen: options.listen, target: options.target, certificateFile: options.certificate,
-                keyFile: options.key, bundleFile: options.bundle, crlFiles: options.crls,
-                acceptsStaleCRLs: options.allowStaleCRL, expectedServerNames: expected,
-                minimumVersion: options.minimumVersion, handshakeTimeout: options.handshakeTimeout,
-                idleTimeout: options.idleTimeout,
-                connectTimeout: options.connectTimeout, drainTimeout: options.drainTimeout,
-                watchInterval: options.watchInterval, logFormat: options.logFormat, threads: options.threads))
+        var configuration = options.configuration(mode: .client)
+        configuration.expectedServerNames = expected
+        return try ProxyOptions.serve(configuration)
     }
 }

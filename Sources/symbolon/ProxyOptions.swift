@@ -85,7 +85,16 @@ struct ProxyOptions {
         self.threads = threads
     }
 
-    /// Builds the configuration, starts the proxy, prints where it listens, and serves until SIGTERM/SIGINT.
+    /// The configuration these shared options describe; the mode's own options are set by its command.
+    func configuration(mode: ProxyConfiguration.Mode) -> ProxyConfiguration {
+        ProxyConfiguration(
+            mode: mode, listen: listen, target: target, certificateFile: certificate, keyFile: key,
+            bundleFile: bundle, crlFiles: crls, acceptsStaleCRLs: allowStaleCRL, minimumVersion: minimumVersion,
+            handshakeTimeout: handshakeTimeout, idleTimeout: idleTimeout, connectTimeout: connectTimeout,
+            drainTimeout: drainTimeout, watchInterval: watchInterval, logFormat: logFormat, threads: threads)
+    }
+
+    /// Starts the proxy, prints where it listens, and serves until SIGTERM/SIGINT.
     static func serve(_ configuration: ProxyConfiguration) throws -> ExitCode {
         let logger = ConnectionLogger(format: configuration.logFormat)
         // Start-up errors (a file that cannot be used, an address in use) propagate: the runner prints

@@ -123,15 +123,11 @@ struct ProxyServerCommand: Command {
     }
 
     func run() throws -> ExitCode {
-        try ProxyOptions.serve(
-            ProxyConfiguration(
-                mode: .server, listen: options.listen, target: options.target, certificateFile: options.certificate,
-                keyFile: options.key, bundleFile: options.bundle, crlFiles: options.crls,
-                acceptsStaleCRLs: options.allowStaleCRL, clientAuthentication: clientAuthentication, policy: policy,
-                minimumVersion: options.minimumVersion, targetTLS: targetTLS, sendsProxyProtocol: proxyProtocol,
-                handshakeTimeout: options.handshakeTimeout, idleTimeout: options.idleTimeout,
-                connectTimeout: options.connectTimeout,
-                drainTimeout: options.drainTimeout, watchInterval: options.watchInterval,
-                logFormat: options.logFormat, threads: options.threads))
+        var configuration = options.configuration(mode: .server)
+        configuration.clientAuthentication = clientAuthentication
+        configuration.policy = policy
+        configuration.targetTLS = targetTLS
+        configuration.sendsProxyProtocol = proxyProtocol
+        return try ProxyOptions.serve(configuration)
     }
 }
