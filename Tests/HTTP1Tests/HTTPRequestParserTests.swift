@@ -225,3 +225,22 @@ struct HTTPRequestParserTests {
         #expect(parser.failed)
     }
 }
+
+@Suite("HTTP/1.1 request head encoding")
+struct HTTPRequestHeadEncodingTests {
+    @Test("stripping forged identity headers (any case) and adding the proxy's own re-encodes a head that parses back")
+    func stripAndAdd() {
+        let parsed = Parsed(
+            "GET /orders HTTP/1.1\r\nHost: x\r\nX-Forwarded-Client-Cert: forged\r\nx-client-spiffe-id: forged\r\n\r\n")
+        let head = parsed.heads[0].removing(["X-Forwarded-Client-Cert", "X-Client-SPIFFE-ID"])
+            .adding([("X-Client-SPIFFE-ID", "spiffe://acme.internal/ns/payments/api")])
+        let text = String(decoding: head.encoded(), as: UTF8.self)
+        #expect(
+            text
+                == "GET /orders HTTP/1.1\r\nHost: x\r\nX-Client-SPIFFE-ID: spiffe://acme.internal/ns/payments/api\r\n\r\n"
+        )
+        let again = Parsed(text)
+        #expect(again.error == nil)
+        #expect(again.heads.first?.values("x-forwarded-client-cert") == [])
+    }
+}
