@@ -43,12 +43,6 @@ public struct HTTPRequestParser {
 
     public init(limits: HTTPLimits = HTTPLimits()) { self.limits = limits }
 
-    /// Whether the parser is between requests (nothing of a next request seen yet).
-    public var isIdle: Bool {
-        if case .requestLine = state { return line.isEmpty && !sawCR }
-        return false
-    }
-
     /// Parses `bytes`, reporting events to `emit` as they are found.
     public mutating func parse(_ bytes: UnsafeRawBufferPointer, _ emit: (Event) throws -> Void) throws {
         guard !failed else { throw HTTPParseError(.badRequestLine, "the connection already failed to parse") }

@@ -6,5 +6,4 @@ final class ConnectionRegistry: @unchecked Sendable {
 
     func add(_ connection: ProxyConnection) { connections[ObjectIdentifier(connection)] = connection }
     func remove(_ connection: ProxyConnection) { connections.removeValue(forKey: ObjectIdentifier(connection)) }
-    var count: Int { connections.count }
 }

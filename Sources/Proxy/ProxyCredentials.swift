@@ -77,8 +77,7 @@ public final class ProxyCredentials: Sendable {
             role: configuration.mode == .server ? .server : .client, certificateChain: chain, privateKey: key,
             trustBundle: bundle, crls: crls, acceptsStaleCRLs: configuration.acceptsStaleCRLs,
             clientAuthentication: configuration.clientAuthentication, minimumVersion: configuration.minimumVersion,
-            expectedServerNames: configuration.expectedServerNames,
-            serverName: ProxyCredentials.firstDNSName(configuration.expectedServerNames))
+            expectedServerNames: configuration.expectedServerNames)
         var authorizer: PeerAuthorizer? = nil
         if let policy {
             authorizer = { peer in
@@ -97,8 +96,7 @@ public final class ProxyCredentials: Sendable {
                 targetContext = try TLSContext(
                     configuration: TLSConfiguration(
                         role: .client, certificateChain: chain, privateKey: key, trustBundle: targetBundle,
-                        minimumVersion: configuration.minimumVersion, expectedServerNames: target.expectedNames,
-                        serverName: ProxyCredentials.firstDNSName(target.expectedNames)))
+                        minimumVersion: configuration.minimumVersion, expectedServerNames: target.expectedNames))
             } catch {
                 throw ProxyError(.badFile, "cannot use it for TLS to the target: \(error)", file: target.bundleFile)
             }
@@ -112,11 +110,6 @@ public final class ProxyCredentials: Sendable {
 
     /// The context for the upstream side of a connection, when it runs TLS.
     var upstreamContext: TLSContext? { context.configuration.role == .client ? context : targetContext }
-
-    static func firstDNSName(_ names: [SubjectAlternativeName]) -> String? {
-        for name in names { if case .dns(let host) = name { return host } }
-        return nil
-    }
 
     static func read(_ path: String, what: String) throws -> String {
         guard let data = FileManager.default.contents(atPath: path) else {

@@ -90,8 +90,11 @@ public final class ProxyServer: Sendable {
         let now = environment.configuration.watchedFiles.map(FileFingerprint.init(path:))
         if now == credentials.fingerprint {
             // A failed reload, then the files put back as they were: say so once, nothing to reload.
-            if lastFailure.withLock({ $0 != nil }) {
-                lastFailure.withLock { $0 = nil }
+            let recovered = lastFailure.withLock { failure in
+                defer { failure = nil }
+                return failure != nil
+            }
+            if recovered {
                 environment.logger.event(
                     "reload-recovered", "the files are back as last loaded; still serving with those credentials")
             }

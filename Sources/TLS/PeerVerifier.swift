@@ -51,6 +51,14 @@ public final class PeerVerifier: Sendable {
             return .failure(VerificationFailure(.other, "the peer presented no certificate"))
         }
         if let hit = cache.leaf(leafDER, at: time) { return .success(hit.identity) }
+        return verifyUncached(presented: der, at: time)
+    }
+
+    /// `verify(presented:)` for a chain whose leaf the caller has just looked up in the cache and missed.
+    func verifyUncached(presented der: [[UInt8]], at time: Date) -> Result<PeerIdentity, VerificationFailure> {
+        guard let leafDER = der.first else {
+            return .failure(VerificationFailure(.other, "the peer presented no certificate"))
+        }
         let leaf: Certificate
         do { leaf = try Certificate(der: leafDER) } catch {
             return .failure(

@@ -52,7 +52,7 @@ public struct TLSConfiguration: Sendable {
     /// Client only: names the server's leaf must carry (a SPIFFE ID as a URI, or a DNS name). Empty: any server
     /// the bundle verifies.
     public var expectedServerNames: [SubjectAlternativeName]
-    /// Client only: the SNI to send.
+    /// Client only: the SNI to send. Defaults to the first DNS name in `expectedServerNames`.
     public var serverName: String?
     /// Most verified chains remembered by the context's cache.
     public var verifiedChainCacheCapacity: Int
@@ -76,7 +76,7 @@ public struct TLSConfiguration: Sendable {
         self.clientAuthentication = clientAuthentication
         self.minimumVersion = minimumVersion
         self.expectedServerNames = expectedServerNames
-        self.serverName = serverName
+        self.serverName = serverName ?? TLSConfiguration.firstDNSName(expectedServerNames)
         self.verifiedChainCacheCapacity = verifiedChainCacheCapacity
     }
 
@@ -96,12 +96,13 @@ public struct TLSConfiguration: Sendable {
         certificateChain: [Certificate], privateKey: PrivateKey, trustBundle: [Certificate],
         expectedServerNames: [SubjectAlternativeName], crls: [CertificateRevocationList]? = nil
     ) -> TLSConfiguration {
-        let dns = expectedServerNames.compactMap { name -> String? in
-            if case .dns(let host) = name { return host }
-            return nil
-        }
-        return TLSConfiguration(
+        TLSConfiguration(
             role: .client, certificateChain: certificateChain, privateKey: privateKey, trustBundle: trustBundle,
-            crls: crls, expectedServerNames: expectedServerNames, serverName: dns.first)
+            crls: crls, expectedServerNames: expectedServerNames)
+    }
+
+    static func firstDNSName(_ names: [SubjectAlternativeName]) -> String? {
+        for name in names { if case .dns(let host) = name { return host } }
+        return nil
     }
 }

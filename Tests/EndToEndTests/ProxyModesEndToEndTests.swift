@@ -154,7 +154,7 @@ extension ProxyEndToEndTests {
             let status = proxy.run.waitForExit(timeout: 8)
             let elapsed = Date().timeIntervalSince(started)
             #expect(status == 0, "exit \(String(describing: status)) after \(elapsed) s:\n\(proxy.logText)")
-            #expect(elapsed >= 0.9 && elapsed < 5, "\(elapsed) s")
+            #expect(elapsed >= 0.9, "stopped before the 1 s drain timeout: \(elapsed) s")
             #expect(proxy.event("stopped", timeout: 1) != nil, "\(proxy.logText)")
             holder.send("wait-eof 3")
             let closed = holder.waitForLine(.stdout) { $0.hasPrefix("eof") || $0.hasPrefix("error") }

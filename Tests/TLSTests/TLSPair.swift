@@ -34,9 +34,9 @@ final class TLSPair {
             deliver()
             if case .wantInput = clientStatus { clientStatus = client.handshake() }
             if !isWaiting(clientStatus), !isWaiting(serverStatus) { break }
+            // One side is done and nothing is in flight: the other waits for bytes that will never come.
             if toServer.bytes.isEmpty, toClient.bytes.isEmpty, isWaiting(clientStatus) != isWaiting(serverStatus) {
-                // One side is done; the other waits for bytes that will never come.
-                if !isWaiting(clientStatus) || !isWaiting(serverStatus) { break }
+                break
             }
         }
         deliver()
