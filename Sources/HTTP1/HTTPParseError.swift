@@ -1,5 +1,5 @@
 /// Why a request was refused by the parser: a growable code and a reason a client developer can act on. Every
-/// parse error means "answer 400 and close the connection": after one, the byte stream's framing is unknown.
+/// parse error means "answer `status` (mostly 400) and close the connection": after one, the byte stream's framing is unknown.
 public struct HTTPParseError: Error, Sendable, CustomStringConvertible {
     public struct Code: Hashable, Sendable, CustomStringConvertible {
         public let name: String
@@ -24,10 +24,18 @@ public struct HTTPParseError: Error, Sendable, CustomStringConvertible {
         public static let badChunk = Code("badChunk")
         /// Missing or repeated Host in HTTP/1.1.
         public static let badHost = Code("badHost")
-        /// A configured limit was exceeded (line, header count, header bytes, body).
-        public static let tooLarge = Code("tooLarge")
-        /// Only HTTP/1.0 and HTTP/1.1 are spoken.
+        /// The request line is longer than the limit (414).
+        public static let uriTooLong = Code("uriTooLong")
+        /// Too many header fields, or too many header bytes (431).
+        public static let headersTooLarge = Code("headersTooLarge")
+        /// The body is larger than the limit (413).
+        public static let bodyTooLarge = Code("bodyTooLarge")
+        /// The connection closed in the middle of a message.
+        public static let truncated = Code("truncated")
+        /// Only HTTP/1.0 and HTTP/1.1 are spoken (505).
         public static let unsupportedVersion = Code("unsupportedVersion")
+        /// The request target is one that backends could read differently (dot segments, encoded slashes).
+        public static let ambiguousPath = Code("ambiguousPath")
     }
 
     public let code: Code
@@ -39,4 +47,15 @@ public struct HTTPParseError: Error, Sendable, CustomStringConvertible {
     }
 
     public var description: String { "\(code): \(reason)" }
+
+    /// The status a server answers this error with before closing the connection.
+    public var status: Int {
+        switch code {
+        case .uriTooLong: return 414
+        case .headersTooLarge: return 431
+        case .bodyTooLarge: return 413
+        case .unsupportedVersion: return 505
+        default: return 400
+        }
+    }
 }

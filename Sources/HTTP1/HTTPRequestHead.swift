@@ -1,37 +1,31 @@
 /// A parsed request line and header section, with the framing the parser decided on.
 public struct HTTPRequestHead: Sendable {
-    public enum Version: String, Sendable {
-        case http10 = "HTTP/1.0"
-        case http11 = "HTTP/1.1"
-    }
-
-    /// How the body is delimited.
-    public enum Framing: Sendable, Equatable {
-        case none
-        case contentLength(UInt64)
-        case chunked
-    }
+    public typealias Version = HTTPVersion
+    public typealias Framing = HTTPFraming
 
     public let method: String
     /// The request target as sent (origin form `/path?query`, absolute form, authority form for CONNECT, or `*`).
     public let target: String
-    public let version: Version
+    public let version: HTTPVersion
     /// Header fields in order, names as sent.
-    public let headers: [(name: String, value: String)]
-    public let framing: Framing
+    public var headers: [HTTPField]
+    public let framing: HTTPFraming
+
+    public init(method: String, target: String, version: HTTPVersion, headers: [HTTPField], framing: HTTPFraming) {
+        self.method = method
+        self.target = target
+        self.version = version
+        self.headers = headers
+        self.framing = framing
+    }
 
     /// The values of `name` (case-insensitive), in order.
-    public func values(_ name: String) -> [String] {
-        headers.filter { $0.name.lowercased() == name.lowercased() }.map(\.value)
-    }
+    public func values(_ name: String) -> [String] { headers.values(name) }
 
     /// Whether the connection stays open after this exchange (HTTP/1.1 unless `Connection: close`; HTTP/1.0 only
     /// with `Connection: keep-alive`).
     public var keepAlive: Bool {
-        let tokens = values("connection").flatMap { $0.split(separator: ",") }.map {
-            String($0.drop { $0 == " " || $0 == "\t" }.reversed().drop { $0 == " " || $0 == "\t" }.reversed())
-                .lowercased()
-        }
+        let tokens = HTTPSyntax.tokens("connection", in: headers)
         switch version {
         case .http11: return !tokens.contains("close")
         case .http10: return tokens.contains("keep-alive")
@@ -40,4 +34,42 @@ public struct HTTPRequestHead: Sendable {
 
     /// `Expect: 100-continue` was sent.
     public var expectsContinue: Bool { values("expect").contains { $0.lowercased() == "100-continue" } }
+
+    /// The protocol asked for with `Upgrade` and `Connection: upgrade`, if any.
+    public var upgrade: String? {
+        guard HTTPSyntax.tokens("connection", in: headers).contains("upgrade") else { return nil }
+        return values("upgrade").first
+    }
+
+    /// The path part of the target (before `?`).
+    public var path: Substring { target.prefix { $0 != "?" } }
+
+    /// A copy without any field named in `names` (case-insensitive): how inbound copies of identity headers are
+    /// stripped before the proxy adds its own.
+    public func removing(_ names: Set<String>) -> HTTPRequestHead {
+        var copy = self
+        copy.headers = headers.removing(Set(names.map { $0.lowercased() }))
+        return copy
+    }
+
+    /// A copy with `fields` appended (values the proxy itself builds).
+    public func adding(_ fields: [HTTPField]) -> HTTPRequestHead {
+        var copy = self
+        copy.headers += fields
+        return copy
+    }
+
+    /// The head as sent on the wire: request line, fields in order, blank line.
+    public func encoded() -> [UInt8] {
+        var text = ""
+        text.reserveCapacity(256)
+        text += method
+        text += " "
+        text += target
+        text += " "
+        text += version.rawValue
+        text += "\r\n"
+        headers.encode(into: &text)
+        return Array(text.utf8)
+    }
 }

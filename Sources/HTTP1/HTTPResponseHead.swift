@@ -1,0 +1,81 @@
+/// A parsed or built status line and header section.
+public struct HTTPResponseHead: Sendable {
+    public let version: HTTPVersion
+    public let status: Int
+    public let reason: String
+    public var headers: [HTTPField]
+    /// How the body is delimited (decided by the parser, or by whoever builds the head).
+    public let framing: HTTPFraming
+
+    public init(
+        version: HTTPVersion = .http11, status: Int, reason: String? = nil, headers: [HTTPField] = [],
+        framing: HTTPFraming
+    ) {
+        self.version = version
+        self.status = status
+        self.reason = reason ?? HTTPResponseHead.reasonPhrase(status)
+        self.headers = headers
+        self.framing = framing
+    }
+
+    /// The values of `name` (case-insensitive), in order.
+    public func values(_ name: String) -> [String] { headers.values(name) }
+
+    /// Whether the sender keeps the connection open after this response.
+    public var keepAlive: Bool {
+        if framing == .untilClose { return false }
+        let tokens = HTTPSyntax.tokens("connection", in: headers)
+        switch version {
+        case .http11: return !tokens.contains("close")
+        case .http10: return tokens.contains("keep-alive")
+        }
+    }
+
+    /// The head as sent on the wire.
+    public func encoded() -> [UInt8] {
+        var text = ""
+        text.reserveCapacity(256)
+        text += version.rawValue
+        text += " "
+        text += String(status)
+        text += " "
+        text += reason
+        text += "\r\n"
+        headers.encode(into: &text)
+        return Array(text.utf8)
+    }
+
+    /// A short complete response the proxy itself sends (an error, a refusal): `text` and a newline as the body,
+    /// and `Connection: close` when `closing`.
+    public static func simple(status: Int, text: String, closing: Bool) -> [UInt8] {
+        let body = Array((text + "\n").utf8)
+        var headers = [
+            HTTPField("Content-Type", "text/plain; charset=utf-8"), HTTPField("Content-Length", String(body.count)),
+        ]
+        if closing { headers.append(HTTPField("Connection", "close")) }
+        return HTTPResponseHead(status: status, headers: headers, framing: .contentLength(UInt64(body.count)))
+            .encoded() + body
+    }
+
+    static func reasonPhrase(_ status: Int) -> String {
+        switch status {
+        case 100: return "Continue"
+        case 101: return "Switching Protocols"
+        case 200: return "OK"
+        case 204: return "No Content"
+        case 400: return "Bad Request"
+        case 403: return "Forbidden"
+        case 404: return "Not Found"
+        case 405: return "Method Not Allowed"
+        case 413: return "Content Too Large"
+        case 414: return "URI Too Long"
+        case 431: return "Request Header Fields Too Large"
+        case 500: return "Internal Server Error"
+        case 502: return "Bad Gateway"
+        case 503: return "Service Unavailable"
+        case 504: return "Gateway Timeout"
+        case 505: return "HTTP Version Not Supported"
+        default: return "Status \(status)"
+        }
+    }
+}
