@@ -8,19 +8,7 @@ extension AuthorizationPolicy {
     /// Reads a JSON policy file (format in docs/policy.md). Every error names the file and, where it applies, the
     /// JSON path of the offending value (`rules[2].spiffeId`).
     public static func load(file path: String) throws -> AuthorizationPolicy {
-        let data: Data
-        do { data = try SecureFile.read(path, limit: maximumDocumentSize) } catch let error as X509Error {
-            let code: PolicyError.Code = error.code == .tooLarge ? .tooLarge : .io
-            let reason =
-                error.code == .tooLarge
-                ? "the policy file is larger than 1 MiB (\(maximumDocumentSize) bytes); split it or use wider patterns"
-                : error.reason
-            throw PolicyError(code, reason, file: path)
-        }
-        do { return try parse(json: data) } catch var error as PolicyError {
-            error.file = path
-            throw error
-        }
+        try PolicyJSON.load(PolicyDocument.self, file: path).policy
     }
 
     /// Parses a JSON policy document (format in docs/policy.md).
@@ -31,10 +19,35 @@ extension AuthorizationPolicy {
     /// Parses a JSON policy document (format in docs/policy.md). Unknown keys, empty rules, wrong types and bad
     /// patterns are errors, so that a typo can never silently widen or narrow access.
     public static func parse(json: Data) throws -> AuthorizationPolicy {
-        guard json.count <= maximumDocumentSize else {
+        try PolicyJSON.decode(PolicyDocument.self, json: json).policy
+    }
+}
+
+/// Reading and decoding the JSON documents of this module (connection policies, route policies) with the same
+/// strictness: a size limit, repeated keys refused, syntax errors with line and column, the file named.
+enum PolicyJSON {
+    static func load<Document: Decodable>(_ type: Document.Type, file path: String) throws -> Document {
+        let limit = AuthorizationPolicy.maximumDocumentSize
+        let data: Data
+        do { data = try SecureFile.read(path, limit: limit) } catch let error as X509Error {
+            let code: PolicyError.Code = error.code == .tooLarge ? .tooLarge : .io
+            let reason =
+                error.code == .tooLarge
+                ? "the file is larger than 1 MiB (\(limit) bytes); split it or use wider patterns"
+                : error.reason
+            throw PolicyError(code, reason, file: path)
+        }
+        do { return try decode(type, json: data) } catch var error as PolicyError {
+            error.file = path
+            throw error
+        }
+    }
+
+    static func decode<Document: Decodable>(_ type: Document.Type, json: Data) throws -> Document {
+        let limit = AuthorizationPolicy.maximumDocumentSize
+        guard json.count <= limit else {
             throw PolicyError(
-                .tooLarge,
-                "the policy is larger than 1 MiB (\(maximumDocumentSize) bytes); split it or use wider patterns")
+                .tooLarge, "the document is larger than 1 MiB (\(limit) bytes); split it or use wider patterns")
         }
         // A repeated key would otherwise be resolved silently by JSONDecoder; it is checked once the JSON is known
         // to be well-formed, and before any other complaint about the document's contents.
@@ -47,19 +60,19 @@ extension AuthorizationPolicy {
                 path: path.isEmpty ? nil : path)
         }
         do {
-            let policy = try JSONDecoder().decode(PolicyDocument.self, from: json).policy
+            let document = try JSONDecoder().decode(type, from: json)
             try refuseDuplicateKeys()
-            return policy
+            return document
         } catch let error as PolicyError {
             if error.code != .duplicateKey { try refuseDuplicateKeys() }
             throw error
         } catch DecodingError.dataCorrupted(let context) {
             throw PolicyError(
                 .invalidJSON,
-                "not valid JSON: \(syntaxErrorDetail(json) ?? context.debugDescription); check commas, quotes and braces"
-            )
+                "not valid JSON: \(AuthorizationPolicy.syntaxErrorDetail(json) ?? context.debugDescription); check commas, "
+                    + "quotes and braces")
         } catch {
-            throw PolicyError(.invalidJSON, "not a valid policy document: \(error)")
+            throw PolicyError(.invalidJSON, "not a valid document: \(error)")
         }
     }
 }

@@ -144,7 +144,7 @@ struct PolicyJSONTests {
         #expect(error?.code == .tooLarge)
         #expect(
             error?.description
-                == "\(path): the policy file is larger than 1 MiB (1048576 bytes); split it or use wider patterns")
+                == "\(path): the file is larger than 1 MiB (1048576 bytes); split it or use wider patterns")
         let inMemory = #expect(throws: PolicyError.self) { try Self.parse(#"{"rules": []}"# + padding) }
         #expect(inMemory?.code == .tooLarge)
         let justUnder = #"{"rules": []}"# + String(repeating: " ", count: AuthorizationPolicy.maximumDocumentSize - 13)
