@@ -50,8 +50,13 @@ public final class ProxyServer: Sendable {
                 }
                 environment.connectionStarted()
                 let credentials = self.credentials
-                ProxyConnection.accept(
-                    channel, environment: environment, registry: registry, credentials: credentials)
+                if environment.configuration.http != nil {
+                    HTTPProxyConnection.accept(
+                        channel, environment: environment, registry: registry, credentials: credentials)
+                } else {
+                    ProxyConnection.accept(
+                        channel, environment: environment, registry: registry, credentials: credentials)
+                }
             }
         } catch {
             group.shutdown()
