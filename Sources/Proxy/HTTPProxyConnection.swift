@@ -290,7 +290,10 @@ final class HTTPProxyConnection: ProxySideOwner, ProxiedConnection {
         if path.isAsterisk, head.method != "OPTIONS" {
             throw Refusal(status: 400, reason: "only OPTIONS may have the target *", decision: .rejected)
         }
-        if let routes = credentials.routes {
+        // The current snapshot, not the one from the handshake: a reloaded routes file or signing key applies to
+        // the next request, also on kept-alive connections.
+        let current = environment.credentials
+        if let routes = current.routes {
             let decision = routes.evaluate(
                 method: head.method, host: head.values("host").first, path: path, leaf: downstream.tls?.connection.peer?.leaf)
             exchange?.record.route = decision.route ?? "-"
@@ -313,7 +316,8 @@ final class HTTPProxyConnection: ProxySideOwner, ProxiedConnection {
             }
             exchange?.record.rule = decision.authorization.rule ?? "-"
         }
-        let rewritten = try identityHeaders.rewrite(head, peer: facts, upgrade: head.upgrade)
+        let rewritten = try (current.identityHeaders ?? identityHeaders).rewrite(
+            head, peer: facts, upgrade: head.upgrade)
         toBackend += rewritten.encoded()
         responseParser.requestMethod = head.method
         connectUpstreamIfNeeded()
