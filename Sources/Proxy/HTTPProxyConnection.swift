@@ -259,13 +259,7 @@ final class HTTPProxyConnection: ProxySideOwner, ProxiedConnection {
         case .body(let piece):
             exchange?.record.bytesIn += piece.count
             guard let exchange, !exchange.discardingBody else { return }
-            if exchange.requestFraming == .chunked {
-                toBackend += HTTPChunkedEncoding.chunkHeader(piece.count)
-                toBackend.append(contentsOf: piece)
-                toBackend += HTTPChunkedEncoding.chunkTrailer
-            } else {
-                toBackend.append(contentsOf: piece)
-            }
+            HTTPChunkedEncoding.append(piece, to: &toBackend, chunked: exchange.requestFraming == .chunked)
             if toBackend.count >= HTTPProxyConnection.flushThreshold { flushBackend() }
         case .end:
             guard exchange != nil else { return }
@@ -446,13 +440,7 @@ final class HTTPProxyConnection: ProxySideOwner, ProxiedConnection {
             exchange = current
         case .body(let piece):
             exchange?.record.bytesOut += piece.count
-            if current.rechunkResponse {
-                toClient += HTTPChunkedEncoding.chunkHeader(piece.count)
-                toClient.append(contentsOf: piece)
-                toClient += HTTPChunkedEncoding.chunkTrailer
-            } else {
-                toClient.append(contentsOf: piece)
-            }
+            HTTPChunkedEncoding.append(piece, to: &toClient, chunked: current.rechunkResponse)
             if toClient.count >= HTTPProxyConnection.flushThreshold { flushClient() }
         case .end:
             if current.rechunkResponse { toClient += HTTPChunkedEncoding.end }
