@@ -67,6 +67,8 @@ final class HTTPProxyConnection: ProxySideOwner, ProxiedConnection {
     private var closingClient = false
     private var lastActivity: UInt64 = 0
     private var idleTimer: TimerHandle?
+    /// Running while a request head is incomplete (see `HTTPProxyOptions.requestHeadTimeout`).
+    private var headTimer: TimerHandle?
 
     /// Held pipelined bytes above which the client is no longer read until its earlier requests are answered.
     static let heldLimit = 64 * 1024
@@ -250,6 +252,26 @@ final class HTTPProxyConnection: ProxySideOwner, ProxiedConnection {
                 return
             }
             completeIfDone()
+        }
+        watchHead()
+    }
+
+    /// Starts the head timer when a request head was begun but not finished; a finished head stops it.
+    private func watchHead() {
+        let waiting = exchange == nil && !requestParser.isBetweenRequests && !closingClient && !finished
+        if waiting, headTimer == nil {
+            headTimer = loop.schedule(after: options.requestHeadTimeout) { [weak self] in
+                guard let self, self.headTimer != nil else { return }
+                self.headTimer = nil
+                self.refuse(
+                    Refusal(
+                        status: 408,
+                        reason: "the request head did not arrive within \(Int(self.options.requestHeadTimeout.seconds))s",
+                        decision: .rejected))
+            }
+        } else if !waiting, let timer = headTimer {
+            timer.cancel()
+            headTimer = nil
         }
     }
 
@@ -575,6 +597,8 @@ final class HTTPProxyConnection: ProxySideOwner, ProxiedConnection {
         }
         idleTimer?.cancel()
         idleTimer = nil
+        headTimer?.cancel()
+        headTimer = nil
         record.durationMilliseconds = Double(loop.nowNanoseconds() &- started) / 1_000_000
         environment.logger.log(record)
         registry.remove(self)
