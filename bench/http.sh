@@ -4,22 +4,27 @@
 # requests/s and latency for both and the ratios Symbolon / nginx. Goal (issue): rps ≥ 1.0× nginx, p99 ≤ nginx.
 #
 #   bench/http.sh [--rounds N] [--seconds S] [--warmup S] [--connections C] [--client-threads T]
-#                 [--symbolon-log file|null] [--nginx-log off|file] [--no-perf] [--no-save]
+#                 [--rate R] [--rate-rounds N] [--rate-seconds S]
+#                 [--symbolon-log file|null] [--nginx-log off|file] [--with-tcp] [--no-perf] [--no-save]
 #
 # --rounds N          interleaved rounds; each round is one batch per server, the order flipping every round
-#                     (default 5; medians are reported)
-# --seconds S         measured seconds per batch (default 10), after --warmup S seconds of the same load (default 2)
+#                     (default 6; medians are reported)
+# --seconds S         measured seconds per batch (default 8), after --warmup S seconds of the same load (default 2)
 # --connections C     kept-alive mTLS connections of the load generator (default 64), over --client-threads T
 #                     threads (default 2)
+# --rate R            then latency at a fixed R requests/s that both servers sustain (default 2000; 0 skips it):
+#                     --rate-rounds N interleaved rounds (default 3) of --rate-seconds S (default 5) per server
 # --symbolon-log      where Symbolon's stderr (one access-log line per request, one line per connection) goes:
 #                     file (default: a file in the run's temporary directory, on the same disk as everything else)
 #                     or null (/dev/null; the lines are still formatted and written)
 # --nginx-log         nginx's access log: off (default, as the issue asks) or file (one line per request, same disk)
+# --with-tcp          also run `symbolon proxy server` in tcp mode (bytes passed through, no HTTP parsing, no
+#                     identity headers) as a third server in every round: how much of the cost is the HTTP layer
 # --no-perf           skip the perf profile of Symbolon (an extra, unmeasured batch)
 # --no-save           do not write the output to bench/results/http-run-<UTC date>-<time>.txt
 # Environment: BENCH_SCRATCH (build directory, default /tmp/symbolon-bench-build), BENCH_HTTP_PKI (PKI cache,
 #              default /tmp/symbolon-bench-http-pki, reused while valid for 2 more hours), BENCH_HTTP_PORT_BASE
-#              (default 19200: backend +0, Symbolon +1, nginx +2), BENCH_RESULTS (default bench/results).
+#              (default 19200: backend +0, Symbolon +1, nginx +2, Symbolon tcp mode +3), BENCH_RESULTS (default bench/results).
 #
 # Load: every connection sends `GET /small HTTP/1.1` and waits for the whole response before the next one (closed
 # loop, no pipelining); handshakes happen before anything is measured. Per batch: rps over the measured window,
@@ -33,8 +38,11 @@ set -euo pipefail
 
 cd "$(dirname "$0")/.."
 repo="$(pwd)"
-rounds=5
-seconds=10
+rounds=6
+seconds=8
+rate=2000
+rate_rounds=3
+rate_seconds=5
 warmup=2
 connections=64
 client_threads=2
@@ -42,18 +50,23 @@ symbolon_log=file
 nginx_log=off
 do_perf=1
 save=1
+with_tcp=0
 while [ $# -gt 0 ]; do
     case "$1" in
         --rounds) rounds="${2:?}"; shift 2 ;;
         --seconds) seconds="${2:?}"; shift 2 ;;
         --warmup) warmup="${2:?}"; shift 2 ;;
         --connections) connections="${2:?}"; shift 2 ;;
+        --rate) rate="${2:?}"; shift 2 ;;
+        --rate-rounds) rate_rounds="${2:?}"; shift 2 ;;
+        --rate-seconds) rate_seconds="${2:?}"; shift 2 ;;
         --client-threads) client_threads="${2:?}"; shift 2 ;;
         --symbolon-log) symbolon_log="${2:?}"; shift 2 ;;
         --nginx-log) nginx_log="${2:?}"; shift 2 ;;
+        --with-tcp) with_tcp=1; shift ;;
         --no-perf) do_perf=0; shift ;;
         --no-save) save=0; shift ;;
-        -h|--help) sed -n '2,31p' "$0"; exit 0 ;;
+        -h|--help) sed -n '2,36p' "$0"; exit 0 ;;
         *) echo "http.sh: unknown option $1" >&2; exit 2 ;;
     esac
 done
@@ -66,6 +79,9 @@ results_dir="${BENCH_RESULTS:-$repo/bench/results}"
 backend_port=$base
 symbolon_port=$((base + 1))
 nginx_port=$((base + 2))
+tcp_port=$((base + 3))
+servers=(symbolon nginx)
+[ "$with_tcp" = 1 ] && servers+=(symbolon-tcp)
 
 work="$(mktemp -d "${TMPDIR:-/tmp}/symbolon-bench-http.XXXXXX")"
 if [ "$save" = 1 ]; then
@@ -154,7 +170,7 @@ root="$pki/ca/root.pem"
 client_args=(--ca "$root" --cert "$pki/client.pem" --key "$pki/client-key.pem")
 
 # ---------------------------------------------------------------- servers
-for port in $backend_port $symbolon_port $nginx_port; do port_free "$port" || die "port $port is in use (set BENCH_HTTP_PORT_BASE)"; done
+for port in $backend_port $symbolon_port $nginx_port $tcp_port; do port_free "$port" || die "port $port is in use (set BENCH_HTTP_PORT_BASE)"; done
 
 temp_paths() {  # nginx's temporary directories inside its prefix (the defaults under /var/lib/nginx may not exist)
     local d="$1" t
@@ -208,6 +224,19 @@ start_symbolon() {
     symbolon_pid=$!
     started[$symbolon_pid]=symbolon
     wait_port "$symbolon_port" || die "symbolon did not start (log: $work/symbolon.log)"
+}
+
+tcp_pid=""
+start_tcp() {  # the same proxy in tcp mode (byte pipe); its log goes where the http mode's goes
+    local log="$work/symbolon-tcp.log"
+    [ "$symbolon_log" = null ] && log=/dev/null
+    "$symbolon" proxy server --listen "127.0.0.1:$tcp_port" --target "127.0.0.1:$backend_port" \
+        --cert "$pki/server.pem" --key "$pki/server-key.pem" --ca "$root" \
+        --allow-spiffe-id 'spiffe://bench.internal/client/**' --threads 2 --no-watch --log-format text \
+        2>>"$log" &
+    tcp_pid=$!
+    started[$tcp_pid]=symbolon-tcp
+    wait_port "$tcp_port" || die "symbolon (tcp mode) did not start (log: $work/symbolon-tcp.log)"
 }
 
 if [ "$nginx_log" = file ]; then
@@ -264,9 +293,12 @@ start_nginx() {
     die "nginx has no 2 workers"
 }
 
-server_port() { if [ "$1" = symbolon ]; then echo "$symbolon_port"; else echo "$nginx_port"; fi; }
+server_port() {
+    case "$1" in symbolon) echo "$symbolon_port" ;; nginx) echo "$nginx_port" ;; symbolon-tcp) echo "$tcp_port" ;; esac
+}
 pids_csv() {  # a server's processes: symbolon's one; nginx's master and workers
     if [ "$1" = symbolon ]; then echo "$symbolon_pid"
+    elif [ "$1" = symbolon-tcp ]; then echo "$tcp_pid"
     elif [ "$1" = nginx ]; then echo "$nginx_pid $(pgrep -P "$nginx_pid" | tr '\n' ' ')" | xargs | tr ' ' ','
     else echo "$backend_pid $(pgrep -P "$backend_pid" | tr '\n' ' ')" | xargs | tr ' ' ','; fi
 }
@@ -293,6 +325,7 @@ say "backend alone (plain HTTP, no proxy, 3 s): $(echo "$line" | field rps) rps,
 
 start_symbolon
 start_nginx
+[ "$with_tcp" = 1 ] && start_tcp
 say "identity headers each proxy sent to the backend (GET /headers; value lengths in bytes)"
 for server in symbolon nginx; do
     timeout 30 "$loadgen" http-get --port "$(server_port "$server")" "${client_args[@]}" --path /headers \
@@ -305,7 +338,7 @@ grep -q '^x-client-cert: .\+' "$work/headers-nginx.txt" || die "nginx did not se
 grep -q '^client-cert: .\+' "$work/headers-symbolon.txt" || die "symbolon did not send Client-Cert"
 
 # ---------------------------------------------------------------- the batches
-say "$rounds rounds × 2 batches: $connections kept-alive mTLS connections ($client_threads client threads), GET /small, ${warmup} s warm-up + ${seconds} s measured per batch; order flips every round"
+say "$rounds rounds × ${#servers[@]} batches ($(echo "${servers[@]}" | sed 's/ /, /g')): $connections kept-alive mTLS connections ($client_threads client threads), GET /small, ${warmup} s warm-up + ${seconds} s measured per batch; the order turns every round"
 batch() {  # batch SERVER ROUND
     local server="$1" round="$2" line
     line=$(lg "batch-$server-$round" http --port "$(server_port "$server")" "${client_args[@]}" --path /small \
@@ -313,7 +346,7 @@ batch() {  # batch SERVER ROUND
         --server-pids "$(pids_csv "$server")" --backend-pids "$(pids_csv backend)")
     local k
     for k in rps p50_ms p99_ms p999_ms server_cpu_ms_per_10k server_rss_kib; do record "$k $server $round $(echo "$line" | field "$k")"; done
-    printf '   round %s %-8s %8s rps  p50 %6s  p99 %6s  p99.9 %6s  max %7s ms  errors %s+%s  min/100ms %5s rps  CPU %5s ms/10k  RSS %6s KiB  backend %s s  host busy %s\n' \
+    printf '   round %s %-12s %8s rps  p50 %6s  p99 %6s  p99.9 %6s  max %7s ms  errors %s+%s  min/100ms %5s rps  CPU %5s ms/10k  RSS %6s KiB  backend %s s  host busy %s\n' \
         "$round" "$server" "$(echo "$line" | field rps)" "$(echo "$line" | field p50_ms)" "$(echo "$line" | field p99_ms)" \
         "$(echo "$line" | field p999_ms)" "$(echo "$line" | field max_ms)" "$(echo "$line" | field errors)" \
         "$(echo "$line" | field bad_status)" "$(echo "$line" | field min_rps_100ms)" \
@@ -327,9 +360,30 @@ batch() {  # batch SERVER ROUND
     fi
 }
 for round in $(seq "$rounds"); do
-    if [ $((round % 2)) = 1 ]; then order="symbolon nginx"; else order="nginx symbolon"; fi
-    for server in $order; do batch "$server" "$round"; done
+    # Round r starts with server (r-1) mod n and goes on in turn; with two servers: S N, N S, S N …
+    n=${#servers[@]}
+    for i in $(seq 0 $((n - 1))); do batch "${servers[$(( (round - 1 + i) % n ))]}" "$round"; done
 done
+
+# ---------------------------------------------------------------- latency at a fixed rate
+if [ "$rate" != 0 ]; then
+    say "latency at a fixed $rate requests/s over the same $connections connections (each sends every $connections/$rate s); $rate_rounds rounds × ${#servers[@]}, ${warmup} s warm-up + ${rate_seconds} s measured"
+    for round in $(seq "$rate_rounds"); do
+        n=${#servers[@]}
+        for i in $(seq 0 $((n - 1))); do
+            server="${servers[$(( (round - 1 + i) % n ))]}"
+            line=$(lg "rate-$server-$round" http --port "$(server_port "$server")" "${client_args[@]}" --path /small \
+                --connections "$connections" --threads "$client_threads" --seconds "$rate_seconds" --warmup "$warmup" \
+                --rate "$rate" --server-pids "$(pids_csv "$server")" --backend-pids "$(pids_csv backend)")
+            for k in p50_ms p99_ms p999_ms server_cpu_ms_per_10k; do record "fixed_$k $server $round $(echo "$line" | field "$k")"; done
+            printf '   round %s %-12s %8s rps  p50 %6s  p99 %6s  p99.9 %6s  max %7s ms  late %s  errors %s+%s  CPU %5s ms/10k  host busy %s\n' \
+                "$round" "$server" "$(echo "$line" | field rps)" "$(echo "$line" | field p50_ms)" "$(echo "$line" | field p99_ms)" \
+                "$(echo "$line" | field p999_ms)" "$(echo "$line" | field max_ms)" "$(echo "$line" | field late)" \
+                "$(echo "$line" | field errors)" "$(echo "$line" | field bad_status)" \
+                "$(echo "$line" | field server_cpu_ms_per_10k)" "$(echo "$line" | field host_busy)"
+        done
+    done
+fi
 
 # ---------------------------------------------------------------- perf profile of Symbolon (an extra batch)
 trim() { awk -v max="$2" '!/^#/ && NF && n++ < max { sub(/ *- *- *$/, ""); sub(/ +$/, ""); print }' "$1"; }
@@ -377,6 +431,7 @@ fi
 
 stop_pid "$symbolon_pid"
 stop_pid "$nginx_pid"
+[ -n "$tcp_pid" ] && stop_pid "$tcp_pid"
 stop_pid "$backend_pid"
 
 # ---------------------------------------------------------------- logs and table
@@ -394,7 +449,7 @@ echo "load average after the runs: $(cut -d' ' -f1-3 /proc/loadavg) ($(nproc) co
 echo "symbolon $commit --mode http --threads 2 (stderr: $([ "$symbolon_log" = file ] && echo 'a file on the same disk' || echo /dev/null));" \
      "nginx $nginx_version worker_processes 2 (access_log $nginx_log); backend nginx 1 worker"
 echo ""
-awk '
+awk -v tcp="$with_tcp" -v rate="$rate" -v conns="$connections" '
     { v[$1, $2] = v[$1, $2] " " $4; r[$1, $2, $3] = $4; if (!($3 in seen)) { seen[$3] = 1; order[++nr] = $3 } }
     function sortlist(list, a,   k, i, j, t) {
         k = split(list, a, " ")
@@ -402,26 +457,39 @@ awk '
         return k
     }
     function med(list,   a, k) { k = sortlist(list, a); if (k == 0) return ""; return (k % 2) ? a[(k + 1) / 2] : (a[k / 2] + a[k / 2 + 1]) / 2 }
-    function range(list,   a, k) { k = sortlist(list, a); return (k > 1) ? sprintf("%s–%s", a[1], a[k]) : "" }
-    function row(label, key, goal,   s, g, i, list, per) {
-        s = med(v[key, "symbolon"]); g = med(v[key, "nginx"])
-        for (i = 1; i <= nr; i++) if (r[key, "nginx", order[i]] > 0) {
-            per = r[key, "symbolon", order[i]] / r[key, "nginx", order[i]]
-            list = list " " sprintf("%.2f", per)
-        }
-        printf "%-28s %12s %12s %7.2f %8.2f  %s\n", label, s, g, (g > 0 ? s / g : 0), med(list), goal
-        printf "%-28s %12s %12s %16s  per round:%s\n", "   range over rounds", range(v[key, "symbolon"]), range(v[key, "nginx"]), "", list
+    function range(list,   a, k) { k = sortlist(list, a); return (k > 1) ? sprintf("%s–%s", fmt(a[1]), fmt(a[k])) : "" }
+    function fmt(x) { return (x + 0 >= 1000) ? sprintf("%.0f", x) : (x + 0 >= 100) ? sprintf("%.1f", x) : sprintf("%.3f", x) }
+    function perround(key, server,   i, list) {
+        for (i = 1; i <= nr; i++) if (r[key, "nginx", order[i]] > 0)
+            list = list " " sprintf("%.2f", r[key, server, order[i]] / r[key, "nginx", order[i]])
+        return list
+    }
+    function row(label, key, goal,   s, g, t, list) {
+        s = med(v[key, "symbolon"]); g = med(v[key, "nginx"]); t = med(v[key, "symbolon-tcp"])
+        list = perround(key, "symbolon")
+        printf "%-30s %10s %10s %7.2f %8.2f  %s\n", label, fmt(s), fmt(g), (g > 0 ? s / g : 0), med(list), goal
+        printf "%-30s symbolon %s, nginx %s; S/N per round:%s\n", "", range(v[key, "symbolon"]), range(v[key, "nginx"]), list
+        if (tcp) printf "%-30s tcp mode: %s (T/N %.2f; per round:%s)\n", "", fmt(t), (g > 0 ? t / g : 0), perround(key, "symbolon-tcp")
     }
     END {
-        printf "%-28s %12s %12s %7s %8s  %s\n", "metric (median of rounds)", "symbolon", "nginx", "S/N", "S/N rnd", "goal"
-        row("requests/s", "rps", "S/N ≥ 1.0")
-        row("p50 latency (ms)", "p50_ms", "")
-        row("p99 latency (ms)", "p99_ms", "S/N ≤ 1.0")
-        row("p99.9 latency (ms)", "p999_ms", "")
-        row("server CPU per 10k req (ms)", "server_cpu_ms_per_10k", "")
-        row("server RSS (KiB)", "server_rss_kib", "")
+        printf "%-30s %10s %10s %7s %8s  %s\n", "metric (median of rounds)", "symbolon", "nginx", "S/N", "S/N rnd", "goal"
+        printf "closed loop, %s connections:\n", conns
+        row("  requests/s", "rps", "S/N ≥ 1.0")
+        row("  p50 latency (ms)", "p50_ms", "")
+        row("  p99 latency (ms)", "p99_ms", "S/N ≤ 1.0")
+        row("  p99.9 latency (ms)", "p999_ms", "")
+        row("  server CPU per 10k req (ms)", "server_cpu_ms_per_10k", "")
+        row("  server RSS (KiB)", "server_rss_kib", "")
+        if (("fixed_p99_ms", "nginx") in v) {
+            printf "at a fixed %s requests/s:\n", rate
+            row("  p50 latency (ms)", "fixed_p50_ms", "")
+            row("  p99 latency (ms)", "fixed_p99_ms", "S/N ≤ 1.0")
+            row("  p99.9 latency (ms)", "fixed_p999_ms", "")
+            row("  server CPU per 10k req (ms)", "fixed_server_cpu_ms_per_10k", "")
+        }
         printf "\nS/N = median(symbolon) / median(nginx); S/N rnd = median over rounds of the ratio within each round\n"
-        printf "(the two batches of a round ran back to back, so that ratio sees the same state of this shared host).\n"
+        printf "(the batches of a round ran back to back, so that ratio sees the same state of this shared host).\n"
+        if (tcp) printf "tcp mode = symbolon proxy server without --mode http (byte pipe: no parsing, no identity headers).\n"
     }
 ' "$results"
 echo ""

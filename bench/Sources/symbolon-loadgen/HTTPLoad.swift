@@ -1,7 +1,7 @@
 // The HTTP mode of symbolon-loadgen (bench/http.sh): small requests on kept-alive mTLS connections.
 //
 //   http --port P (--ca ROOT --cert F --key F | --plain yes) [--connections 64] [--threads 2] [--seconds 10]
-//        [--warmup 2] [--path /small] [--host localhost] [--server-pids P,P…] [--backend-pids P,P…]
+//        [--warmup 2] [--path /small] [--host localhost] [--rate R] [--server-pids P,P…] [--backend-pids P,P…]
 //       Opens --connections connections (split over --threads threads; with TLS each does its full handshake before
 //       anything is timed), then every connection sends `GET PATH HTTP/1.1` and waits for the whole response before
 //       sending the next one (closed loop, no pipelining). After --warmup seconds, --seconds seconds are measured:
@@ -9,6 +9,9 @@
 //       parsed). Prints one `RESULT mode=http …` line: rps, p50/p90/p99/p99.9/max latency, errors, the lowest
 //       rate in any 100 ms of the window, and — for the PIDs given — the servers' CPU seconds (utime+stime from
 //       /proc) over exactly the measured window, CPU ms per 10k requests, RSS at the end, and the host's busy share.
+//       --rate R (requests/s, all connections together) turns the closed loop into a fixed schedule: connection g of
+//       C sends its requests at origin + (g + j·C)/R, or as soon as its previous response is in when that is later
+//       (counted as `late` when more than 1 ms after the schedule). Latency still runs from the actual write.
 //   http-get --port P (--ca ROOT --cert F --key F | --plain yes) [--path /headers] [--host localhost]
 //       One request on one connection; prints the response (head and body) on stdout.
 //
@@ -376,6 +379,7 @@ final class LoadConnection {
     var reader = ResponseReader()
     var sentAt: UInt64 = 0
     var inFlight = false
+    var nextAt: UInt64 = 0  // with --rate: when the next request is due
 }
 
 struct ThreadTally {
@@ -387,6 +391,7 @@ struct ThreadTally {
     var serverCloses = 0
     var reconnectFailures = 0
     var requestsTotal = 0
+    var late = 0
     var firstError: String?
     var firstBadStatus: String?
     var opened = 0
@@ -411,6 +416,7 @@ func httpLoad(_ options: Options) throws {
     let threads = try options.int("threads", 2)
     let seconds = try options.double("seconds", 10)
     let warmup = try options.double("warmup", 2)
+    let rate = try options.double("rate", 0)
     let request = httpRequest(path: options.values["path"] ?? "/small", host: options.values["host"] ?? "localhost")
     let serverPIDs = try pidList(options.values["server-pids"])
     let backendPIDs = try pidList(options.values["backend-pids"])
@@ -498,8 +504,22 @@ func httpLoad(_ options: Options) throws {
         sleep(until: times.origin)
 
         var sending = true
+        // With --rate: this thread's connections are g = first…first+mine-1 of all; each sends every C/R seconds.
+        let first = thread * (connections / threads) + min(thread, connections % threads)
+        let interval = rate > 0 ? UInt64(Double(connections) / rate * 1e9) : 0
+        if rate > 0 {
+            for (local, connection) in pool.enumerated() {
+                connection.nextAt = times.origin + UInt64(Double(first + local) / rate * 1e9)
+            }
+        }
+        func due(_ index: Int, _ now: UInt64) -> Bool { rate == 0 || now >= pool[index].nextAt }
         func send(_ index: Int) {
             let connection = pool[index]
+            if rate > 0 {
+                let now = nanoseconds()
+                if now > connection.nextAt + 1_000_000 { tally.late += 1 }
+                connection.nextAt += interval
+            }
             if connection.transport == nil {
                 // Reconnect (after the server closed or failed): blocking, outside any timing.
                 do {
@@ -542,7 +562,7 @@ func httpLoad(_ options: Options) throws {
                 drop(index)
             }
         }
-        for index in pool.indices where pool[index].transport != nil { send(index) }
+        if rate == 0 { for index in pool.indices where pool[index].transport != nil { send(index) } }
 
         let drainUntil = times.measureEnd + 3_000_000_000
         while true {
@@ -560,11 +580,25 @@ func httpLoad(_ options: Options) throws {
                 }
                 pollDirty = false
             }
-            let ready = poll(&polled, nfds_t(polled.count), 10)
+            var timeout: Int32 = 10
+            if rate > 0 && sending {
+                // Wait for input or the next due request, whichever comes first (poll's milliseconds are too coarse
+                // for the last one: sleep through it, then only look).
+                var soonest = now + 10_000_000
+                for connection in pool where !connection.inFlight { soonest = min(soonest, connection.nextAt) }
+                let delay = soonest > now ? soonest - now : 0
+                timeout = Int32(delay / 1_000_000)
+                if timeout == 0 && delay > 0 { sleep(until: soonest) }
+            }
+            let ready = poll(&polled, nfds_t(polled.count), timeout)
             if ready < 0 {
                 if errno == EINTR { continue }
                 tally.error("poll: \(errnoText())")
                 break
+            }
+            if rate > 0 && sending {
+                let now = nanoseconds()
+                for index in pool.indices where !pool[index].inFlight && due(index, now) { send(index) }
             }
             if ready == 0 { continue }
             for slot in polled.indices where polled[slot].revents != 0 {
@@ -613,7 +647,7 @@ func httpLoad(_ options: Options) throws {
                     if finished { tally.serverCloses += 1 } else { tally.error("the server closed an idle kept-alive connection") }
                     drop(index)
                 }
-                if sending && !pool[index].inFlight { send(index) }
+                if sending && !pool[index].inFlight && due(index, nanoseconds()) { send(index) }
             }
         }
         for index in pool.indices { drop(index) }
@@ -626,6 +660,7 @@ func httpLoad(_ options: Options) throws {
     var latencies: [UInt64] = []
     var buckets = [Int](repeating: 0, count: bucketCount)
     var ok = 0, badStatus = 0, errors = 0, serverCloses = 0, reconnectFailures = 0, opened = 0, requests = 0
+    var late = 0
     var firstError: String?, firstBadStatus: String?
     for tally in all {
         latencies.append(contentsOf: tally.latencies)
@@ -637,6 +672,7 @@ func httpLoad(_ options: Options) throws {
         reconnectFailures += tally.reconnectFailures
         opened += tally.opened
         requests += tally.requestsTotal
+        late += tally.late
         firstError = firstError ?? tally.firstError
         firstBadStatus = firstBadStatus ?? tally.firstBadStatus
     }
@@ -650,12 +686,15 @@ func httpLoad(_ options: Options) throws {
     func format(_ value: Double, _ digits: Int) -> String { String(format: "%.\(digits)f", value) }
     emit(
         "RESULT mode=http tls=\(target.context != nil ? "yes" : "no") connections=\(connections) opened=\(opened)",
-        "threads=\(threads) warmup=\(warmup) seconds=\(seconds) ok=\(ok) rps=\(format(rps, 1))",
+        "threads=\(threads) warmup=\(warmup) seconds=\(seconds) rate=\(rate > 0 ? format(rate, 0) : "closed-loop")",
+        "ok=\(ok) rps=\(format(rps, 1)) late=\(late)",
         "p50_ms=\(percentileMs(latencies, 0.5)) p90_ms=\(percentileMs(latencies, 0.9))",
         "p99_ms=\(percentileMs(latencies, 0.99)) p999_ms=\(percentileMs(latencies, 0.999))",
         "max_ms=\(percentileMs(latencies, 1.0)) bad_status=\(badStatus) errors=\(errors)",
         "server_closes=\(serverCloses) reconnect_failures=\(reconnectFailures) requests_sent=\(requests)",
         "min_rps_100ms=\(minBucket) stalled_100ms=\(emptyBuckets)",
+        "over_50ms=\(latencies.count - (latencies.firstIndex { $0 >= 50_000_000 } ?? latencies.count))",
+        "over_150ms=\(latencies.count - (latencies.firstIndex { $0 >= 150_000_000 } ?? latencies.count))",
         "server_cpu_s=\(format(serverCPU, 2))",
         "server_cpu_ms_per_10k=\(ok > 0 ? format(serverCPU * 1000 * 10_000 / Double(ok), 1) : "nan")",
         "server_rss_kib=\(Int(stats["server_rss_kib"] ?? 0)) backend_cpu_s=\(format(stats["backend_cpu_s"] ?? 0, 2))",
