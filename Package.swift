@@ -53,7 +53,7 @@ let package = Package(
         .testTarget(name: "TLSTests", dependencies: ["TLS", "X509", "TestSupport"]),
         .testTarget(name: "PolicyTests", dependencies: ["Policy", "X509", "TestSupport"]),
         .testTarget(name: "MTLSTests", dependencies: ["MTLS", "NetCore", "TLS", "X509", "TestSupport"]),
-        .testTarget(name: "ProxyTests", dependencies: ["Proxy", "NetCore", "Policy", "X509", "TestSupport"]),
+        .testTarget(name: "ProxyTests", dependencies: ["Proxy", "HTTP1", "NetCore", "Policy", "TLS", "X509", "TestSupport"]),
         .testTarget(name: "HTTP1Tests", dependencies: ["HTTP1"]),
         .testTarget(name: "CLIKitTests", dependencies: ["CLIKit"]),
         .testTarget(name: "NetCoreTests", dependencies: ["NetCore"]),

@@ -67,6 +67,8 @@ final class HTTPProxyConnection: ProxySideOwner, ProxiedConnection {
     private var closingClient = false
     private var lastActivity: UInt64 = 0
     private var idleTimer: TimerHandle?
+    /// Running while a request head is incomplete (see `HTTPProxyOptions.requestHeadTimeout`).
+    private var headTimer: TimerHandle?
 
     /// Held pipelined bytes above which the client is no longer read until its earlier requests are answered.
     static let heldLimit = 64 * 1024
@@ -251,6 +253,26 @@ final class HTTPProxyConnection: ProxySideOwner, ProxiedConnection {
             }
             completeIfDone()
         }
+        watchHead()
+    }
+
+    /// Starts the head timer when a request head was begun but not finished; a finished head stops it.
+    private func watchHead() {
+        let waiting = exchange == nil && !requestParser.isBetweenRequests && !closingClient && !finished
+        if waiting, headTimer == nil {
+            headTimer = loop.schedule(after: options.requestHeadTimeout) { [weak self] in
+                guard let self, self.headTimer != nil else { return }
+                self.headTimer = nil
+                self.refuse(
+                    Refusal(
+                        status: 408,
+                        reason: "the request head did not arrive within \(Int(self.options.requestHeadTimeout.seconds))s",
+                        decision: .rejected))
+            }
+        } else if !waiting, let timer = headTimer {
+            timer.cancel()
+            headTimer = nil
+        }
     }
 
     private func requestEvent(_ event: HTTPRequestParser.Event) throws {
@@ -259,13 +281,7 @@ final class HTTPProxyConnection: ProxySideOwner, ProxiedConnection {
         case .body(let piece):
             exchange?.record.bytesIn += piece.count
             guard let exchange, !exchange.discardingBody else { return }
-            if exchange.requestFraming == .chunked {
-                toBackend += HTTPChunkedEncoding.chunkHeader(piece.count)
-                toBackend.append(contentsOf: piece)
-                toBackend += HTTPChunkedEncoding.chunkTrailer
-            } else {
-                toBackend.append(contentsOf: piece)
-            }
+            HTTPChunkedEncoding.append(piece, to: &toBackend, chunked: exchange.requestFraming == .chunked)
             if toBackend.count >= HTTPProxyConnection.flushThreshold { flushBackend() }
         case .end:
             guard exchange != nil else { return }
@@ -290,7 +306,10 @@ final class HTTPProxyConnection: ProxySideOwner, ProxiedConnection {
         if path.isAsterisk, head.method != "OPTIONS" {
             throw Refusal(status: 400, reason: "only OPTIONS may have the target *", decision: .rejected)
         }
-        if let routes = credentials.routes {
+        // The current snapshot, not the one from the handshake: a reloaded routes file or signing key applies to
+        // the next request, also on kept-alive connections.
+        let current = environment.credentials
+        if let routes = current.routes {
             let decision = routes.evaluate(
                 method: head.method, host: head.values("host").first, path: path, leaf: downstream.tls?.connection.peer?.leaf)
             exchange?.record.route = decision.route ?? "-"
@@ -313,7 +332,8 @@ final class HTTPProxyConnection: ProxySideOwner, ProxiedConnection {
             }
             exchange?.record.rule = decision.authorization.rule ?? "-"
         }
-        let rewritten = try identityHeaders.rewrite(head, peer: facts, upgrade: head.upgrade)
+        let rewritten = try (current.identityHeaders ?? identityHeaders).rewrite(
+            head, peer: facts, upgrade: head.upgrade)
         toBackend += rewritten.encoded()
         responseParser.requestMethod = head.method
         connectUpstreamIfNeeded()
@@ -442,13 +462,7 @@ final class HTTPProxyConnection: ProxySideOwner, ProxiedConnection {
             exchange = current
         case .body(let piece):
             exchange?.record.bytesOut += piece.count
-            if current.rechunkResponse {
-                toClient += HTTPChunkedEncoding.chunkHeader(piece.count)
-                toClient.append(contentsOf: piece)
-                toClient += HTTPChunkedEncoding.chunkTrailer
-            } else {
-                toClient.append(contentsOf: piece)
-            }
+            HTTPChunkedEncoding.append(piece, to: &toClient, chunked: current.rechunkResponse)
             if toClient.count >= HTTPProxyConnection.flushThreshold { flushClient() }
         case .end:
             if current.rechunkResponse { toClient += HTTPChunkedEncoding.end }
@@ -583,6 +597,8 @@ final class HTTPProxyConnection: ProxySideOwner, ProxiedConnection {
         }
         idleTimer?.cancel()
         idleTimer = nil
+        headTimer?.cancel()
+        headTimer = nil
         record.durationMilliseconds = Double(loop.nowNanoseconds() &- started) / 1_000_000
         environment.logger.log(record)
         registry.remove(self)

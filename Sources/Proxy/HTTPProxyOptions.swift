@@ -39,6 +39,8 @@ public struct HTTPProxyOptions: Sendable {
     /// The route policy file; nil lets every admitted client call every route.
     public var routesFile: String?
     public var limits: HTTPLimits
+    /// A request head must arrive whole within this long of its first byte (slow-header clients get 408).
+    public var requestHeadTimeout: Duration
     /// Keep identity headers the client sent (never at an edge; the proxy warns at start).
     public var forwardsInboundIdentityHeaders: Bool
 
@@ -46,7 +48,8 @@ public struct HTTPProxyOptions: Sendable {
         xfcc: XFCCMode = .sanitizeSet, xfccDetails: Set<XFCCDetail> = [.subject, .uri, .dns],
         clientCertHeaders: Bool = true, identityHeader: String? = "X-Client-SPIFFE-ID", signingKeyFile: String? = nil,
         signedIdentityHeader: String = "X-Symbolon-Identity", identityTokenTTL: Duration = .seconds(60),
-        routesFile: String? = nil, limits: HTTPLimits = HTTPLimits(), forwardsInboundIdentityHeaders: Bool = false
+        routesFile: String? = nil, limits: HTTPLimits = HTTPLimits(), requestHeadTimeout: Duration = .seconds(30),
+        forwardsInboundIdentityHeaders: Bool = false
     ) {
         self.xfcc = xfcc
         self.xfccDetails = xfccDetails
@@ -57,6 +60,7 @@ public struct HTTPProxyOptions: Sendable {
         self.identityTokenTTL = identityTokenTTL
         self.routesFile = routesFile
         self.limits = limits
+        self.requestHeadTimeout = requestHeadTimeout
         self.forwardsInboundIdentityHeaders = forwardsInboundIdentityHeaders
     }
 

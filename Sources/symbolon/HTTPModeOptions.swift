@@ -34,6 +34,9 @@ struct HTTPModeOptions {
         .option(
             long: "max-header-size", valueName: "BYTES",
             help: "Refuse larger request header sections with 431 (default 32768)."),
+        .option(
+            long: "request-head-timeout", valueName: "DURATION",
+            help: "A request head must arrive whole within this long of its first byte, else 408 (default 30s)."),
         .flag(
             long: "unsafe-forward-inbound-identity-headers",
             help: "Keep identity headers clients send. Any client could then claim any identity: never at an edge."),
@@ -41,7 +44,7 @@ struct HTTPModeOptions {
 
     static let httpOnlyNames = [
         "xfcc", "xfcc-details", "no-client-cert-headers", "identity-header", "no-identity-header", "sign-identity",
-        "signed-identity-header", "identity-token-ttl", "routes", "max-body-size", "max-header-size",
+        "signed-identity-header", "identity-token-ttl", "routes", "max-body-size", "max-header-size", "request-head-timeout",
         "unsafe-forward-inbound-identity-headers",
     ]
 
@@ -102,6 +105,10 @@ struct HTTPModeOptions {
                 throw UsageError("--max-header-size must be between 1024 and 1048576 bytes")
             }
             options.limits.headerBytes = size
+        }
+        if let timeout = try parsed.duration("request-head-timeout") {
+            guard timeout >= .seconds(1) else { throw UsageError("--request-head-timeout must be at least 1s") }
+            options.requestHeadTimeout = timeout
         }
         options.forwardsInboundIdentityHeaders = parsed.flag("unsafe-forward-inbound-identity-headers")
         http = options
