@@ -24,7 +24,8 @@
 # --no-save           do not write the output to bench/results/http-run-<UTC date>-<time>.txt
 # Environment: BENCH_SCRATCH (build directory, default /tmp/symbolon-bench-build), BENCH_HTTP_PKI (PKI cache,
 #              default /tmp/symbolon-bench-http-pki, reused while valid for 2 more hours), BENCH_HTTP_PORT_BASE
-#              (default 19200: backend +0, Symbolon +1, nginx +2, Symbolon tcp mode +3), BENCH_RESULTS (default bench/results).
+#              (default 19200: backend +0, Symbolon +1, nginx +2, Symbolon tcp mode +3), BENCH_RESULTS (default
+#              bench/results), BENCH_KEEP_LOGS=1 (keep the whole access logs; otherwise their first 2,000 lines).
 #
 # Load: every connection sends `GET /small HTTP/1.1` and waits for the whole response before the next one (closed
 # loop, no pipelining); handshakes happen before anything is measured. Per batch: rps over the measured window,
@@ -66,7 +67,7 @@ while [ $# -gt 0 ]; do
         --with-tcp) with_tcp=1; shift ;;
         --no-perf) do_perf=0; shift ;;
         --no-save) save=0; shift ;;
-        -h|--help) sed -n '2,36p' "$0"; exit 0 ;;
+        -h|--help) sed -n '2,37p' "$0"; exit 0 ;;
         *) echo "http.sh: unknown option $1" >&2; exit 2 ;;
     esac
 done
@@ -444,6 +445,11 @@ if [ "$symbolon_log" = file ]; then
     [ -n "$other" ] && { echo "other lines in the symbolon log (first 5):"; echo "$other" | sed 's/^/   /'; }
 fi
 [ "$nginx_log" = file ] && echo "nginx access log: $(wc -l <"$work/nginx/access.log") lines"
+if [ -z "${BENCH_KEEP_LOGS:-}" ]; then  # ~100 MB of access log per run: keep the first 2,000 lines of each
+    for f in "$work/symbolon.log" "$work/symbolon-tcp.log" "$work/nginx/access.log"; do
+        [ -f "$f" ] && { head -n 2000 "$f" >"$f.head"; rm -f "$f"; }
+    done
+fi
 [ -s "$work/nginx/error.log" ] && { echo "nginx error log (last 5 lines):"; tail -n 5 "$work/nginx/error.log" | sed 's/^/   /'; }
 echo "load average after the runs: $(cut -d' ' -f1-3 /proc/loadavg) ($(nproc) cores, shared)"
 echo "symbolon $commit --mode http --threads 2 (stderr: $([ "$symbolon_log" = file ] && echo 'a file on the same disk' || echo /dev/null));" \
