@@ -421,7 +421,10 @@ if [ "$do_perf" = 1 ]; then
             echo "## Symbolon's own frames (Swift), including callees, top 50 (lower bounds: GnuTLS, nettle and GMP"
             echo "## have no frame pointers, so chains through them are cut)"
             grep -E '\] \$s' "$work/perf-children.txt" | trim /dev/stdin 50 || true
-        } >"$out"
+        } >"$work/perf-report.txt"
+        # Swift symbols demangled (simplified) when the toolchain's swift-demangle is there.
+        demangle="$(dirname "$(command -v swift)")/swift-demangle"
+        if [ -x "$demangle" ]; then "$demangle" --simplified <"$work/perf-report.txt" >"$out"; else cp "$work/perf-report.txt" "$out"; fi
         echo "   during: $(grep '^RESULT' "$work/perf-load.log" | field rps) rps; top shared objects (self):"
         trim "$work/perf-dso.txt" 8 | sed 's/^/     /'
     else
