@@ -31,11 +31,11 @@ let package = Package(
         .target(name: "Policy", dependencies: ["X509"]),
         .target(name: "HTTP1"),
         .target(name: "MTLS", dependencies: ["NetCore", "TLS", "X509"]),
-        .target(name: "Proxy", dependencies: ["MTLS", "NetCore", "TLS", "Policy", "X509"]),
+        .target(name: "Proxy", dependencies: ["HTTP1", "MTLS", "NetCore", "TLS", "Policy", "X509"]),
         .target(name: "CLIKit"),
         .target(name: "NetCore", dependencies: ["CShims"]),
         .executableTarget(
-            name: "symbolon", dependencies: ["X509", "PrivateCA", "CLIKit", "NetCore", "TLS", "Policy", "Proxy"]),
+            name: "symbolon", dependencies: ["X509", "PrivateCA", "CLIKit", "NetCore", "TLS", "Policy", "Proxy", "HTTP1"]),
         // The bench measures OpenSSL directly (raw sign rate, prototypes of proposed changes): measurement only.
         .executableTarget(
             name: "symbolon-bench", dependencies: ["X509", "PrivateCA", "COpenSSL"], path: "bench/Sources/symbolon-bench"),
@@ -53,7 +53,7 @@ let package = Package(
         .testTarget(name: "TLSTests", dependencies: ["TLS", "X509", "TestSupport"]),
         .testTarget(name: "PolicyTests", dependencies: ["Policy", "X509", "TestSupport"]),
         .testTarget(name: "MTLSTests", dependencies: ["MTLS", "NetCore", "TLS", "X509", "TestSupport"]),
-        .testTarget(name: "ProxyTests", dependencies: ["Proxy", "NetCore", "Policy", "X509", "TestSupport"]),
+        .testTarget(name: "ProxyTests", dependencies: ["Proxy", "HTTP1", "NetCore", "Policy", "TLS", "X509", "TestSupport"]),
         .testTarget(name: "HTTP1Tests", dependencies: ["HTTP1"]),
         .testTarget(name: "CLIKitTests", dependencies: ["CLIKit"]),
         .testTarget(name: "NetCoreTests", dependencies: ["NetCore"]),

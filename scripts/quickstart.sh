@@ -3,7 +3,8 @@
 # certificate, shows them verified by symbolon and by openssl, revokes one and shows the CRL refusing it,
 # packages the user certificate for a browser, then runs the main job end to end: `symbolon proxy server` in
 # front of a backend, one client allowed, one refused for lack of a certificate, one refused by policy, with the
-# proxy's log lines saying why. Everything goes into ./quickstart-out (recreated each run).
+# proxy's log lines saying why; then `--mode http`: the backend gets the verified identity in headers (a forged one is
+# removed) and a per-route policy refuses a call with 403. Everything goes into ./quickstart-out (recreated each run).
 set -eu
 cd "$(dirname "$0")/.."
 command -v swift >/dev/null 2>&1 || { echo "error: the Swift 6 toolchain is not on PATH (try /opt/swift/usr/bin)" >&2; exit 1; }
@@ -112,6 +113,69 @@ kill -TERM "$PROXY_PID"
 wait "$PROXY_PID" || true
 echo
 
-echo "== 8. the inventory"
+echo "== 8. HTTP at the edge: the backend learns who called, and cannot be lied to"
+cat > "$OUT/echo_headers.py" <<'PY'
+# A backend that answers with the identity headers it received.
+import http.server, sys
+class Echo(http.server.BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    def do_GET(self):
+        seen = [f"{k}: {v[:72]}" for k, v in self.headers.items() if k.lower() in
+                ("x-client-spiffe-id", "x-forwarded-client-cert", "client-cert")]
+        body = ("backend saw:\n  " + "\n  ".join(seen) + "\n").encode()
+        self.send_response(200); self.send_header("Content-Length", str(len(body))); self.end_headers()
+        self.wfile.write(body)
+    def log_message(self, *args): pass
+http.server.HTTPServer(("127.0.0.1", int(sys.argv[1])), Echo).serve_forever()
+PY
+cat > "$OUT/routes.json" <<'JSON'
+{ "routes": [
+  { "name": "orders-read", "methods": ["GET"], "path": "/orders", "allow": [ { "spiffeId": "spiffe://acme.internal/ns/payments/**" } ] },
+  { "name": "refunds", "methods": ["POST"], "pathPrefix": "/refunds", "allow": [ { "ou": "finance" } ] }
+] }
+JSON
+ECHO_PORT=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+python3 "$OUT/echo_headers.py" "$ECHO_PORT" &
+ECHO_PID=$!
+for _ in $(seq 1 100); do
+    curl -s -o /dev/null "http://127.0.0.1:$ECHO_PORT/" && break
+    sleep 0.1
+done
+echo "\$ symbolon proxy server --mode http --routes routes.json --listen 127.0.0.1:0 --target 127.0.0.1:$ECHO_PORT … \\"
+echo "      --allow-spiffe-id 'spiffe://acme.internal/**'"
+"$BIN" proxy server --mode http --routes "$OUT/routes.json" --listen 127.0.0.1:0 --target "127.0.0.1:$ECHO_PORT" \
+    --cert "$OUT/proxy.pem" --key "$OUT/proxy-key.pem" --ca "$OUT/ca/root.pem" --crl "$OUT/intermediate.crl.pem" \
+    --crl "$OUT/root.crl.pem" --allow-spiffe-id 'spiffe://acme.internal/**' 2>"$OUT/http-proxy.log" &
+HTTP_PROXY_PID=$!
+trap 'kill "$HTTP_PROXY_PID" "$ECHO_PID" "$BACKEND_PID" 2>/dev/null || true' EXIT
+PORT=""
+for _ in $(seq 1 100); do
+    PORT=$(sed -n 's/.*listening proxy server on 127\.0\.0\.1:\([0-9]*\).*/\1/p' "$OUT/http-proxy.log" | head -1)
+    [ -n "$PORT" ] && break
+    sleep 0.1
+done
+[ -n "$PORT" ] || { echo "error: the proxy did not start:" >&2; cat "$OUT/http-proxy.log" >&2; exit 1; }
+echo
+echo "\$ curl --cert checkout.pem … -H 'X-Client-SPIFFE-ID: spiffe://acme.internal/ns/admin' https://localhost:$PORT/orders"
+echo "  (a forged identity header: the proxy removes it and sets the verified one)"
+SEEN=$(curl -sS --cacert "$OUT/ca/root.pem" --cert "$OUT/checkout.pem" --key "$OUT/checkout-key.pem" \
+    -H 'X-Client-SPIFFE-ID: spiffe://acme.internal/ns/admin' "https://localhost:$PORT/orders")
+echo "$SEEN"
+case "$SEEN" in *ns/admin*) echo "error: the forged header reached the backend" >&2; exit 1 ;; esac
+echo "\$ curl --cert checkout.pem … -X POST https://localhost:$PORT/refunds/7   (refused by the route policy: 403)"
+STATUS=$(curl -sS -o "$OUT/refused.txt" -w '%{http_code}' --cacert "$OUT/ca/root.pem" --cert "$OUT/checkout.pem" \
+    --key "$OUT/checkout-key.pem" -X POST "https://localhost:$PORT/refunds/7")
+echo "$STATUS $(cat "$OUT/refused.txt")"
+[ "$STATUS" = 403 ] || { echo "error: expected 403, got $STATUS" >&2; exit 1; }
+sleep 0.3
+echo
+echo "the proxy's access log (one line per request, with the route and the reason):"
+grep ' request ' "$OUT/http-proxy.log"
+kill -TERM "$HTTP_PROXY_PID"
+wait "$HTTP_PROXY_PID" || true
+kill "$ECHO_PID" 2>/dev/null || true
+echo
+
+echo "== 9. the inventory"
 run ca list --dir "$OUT/ca"
 echo "quickstart done: everything is in $OUT"

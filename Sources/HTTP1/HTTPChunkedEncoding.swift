@@ -5,6 +5,13 @@ public enum HTTPChunkedEncoding {
     public static func chunkHeader(_ count: Int) -> [UInt8] { Array((String(count, radix: 16) + "\r\n").utf8) }
     /// What follows a chunk's data.
     public static let chunkTrailer: [UInt8] = [0x0D, 0x0A]
+    /// Appends a piece of body to `buffer`: as one chunk when `chunked`, else as it is.
+    public static func append(_ piece: UnsafeRawBufferPointer, to buffer: inout [UInt8], chunked: Bool) {
+        if chunked { buffer += chunkHeader(piece.count) }
+        buffer.append(contentsOf: piece)
+        if chunked { buffer += chunkTrailer }
+    }
+
     /// The last chunk and an empty trailer section.
     public static let end: [UInt8] = Array("0\r\n\r\n".utf8)
 }

@@ -67,6 +67,7 @@ public struct HTTPResponseHead: Sendable {
         case 403: return "Forbidden"
         case 404: return "Not Found"
         case 405: return "Method Not Allowed"
+        case 408: return "Request Timeout"
         case 413: return "Content Too Large"
         case 414: return "URI Too Long"
         case 431: return "Request Header Fields Too Large"

@@ -1,11 +1,11 @@
 /// Character classes and small helpers from RFC 9110.
-enum HTTPSyntax {
+public enum HTTPSyntax {
     static func isHexByte(_ byte: UInt8) -> Bool {
         (byte >= 0x30 && byte <= 0x39) || (byte >= 0x41 && byte <= 0x46) || (byte >= 0x61 && byte <= 0x66)
     }
 
     /// tchar.
-    static func isTokenByte(_ byte: UInt8) -> Bool {
+    public static func isTokenByte(_ byte: UInt8) -> Bool {
         switch byte {
         case 0x30...0x39, 0x41...0x5A, 0x61...0x7A: return true
         case UInt8(ascii: "!"), UInt8(ascii: "#"), UInt8(ascii: "$"), UInt8(ascii: "%"), UInt8(ascii: "&"),
@@ -20,6 +20,9 @@ enum HTTPSyntax {
     static func trimmed(_ text: Substring) -> String {
         String(text.drop { $0 == " " || $0 == "\t" }.reversed().drop { $0 == " " || $0 == "\t" }.reversed())
     }
+
+    /// The lower-cased tokens of the `Connection` fields: hop-by-hop options, and names of fields for this hop only.
+    public static func connectionTokens(_ headers: [HTTPField]) -> [String] { tokens("connection", in: headers) }
 
     /// The comma-separated tokens of the `name` fields, trimmed and lower-cased (`Connection: close, Upgrade`).
     static func tokens(_ name: String, in headers: [HTTPField]) -> [String] {

@@ -38,6 +38,30 @@ public final class ConnectionLogger: Sendable {
         }
     }
 
+    /// The access-log line for one HTTP request.
+    public func log(_ record: RequestRecord) {
+        let time = ConnectionLogger.timestamp()
+        let duration = ConnectionLogger.tenths(record.durationMilliseconds)
+        switch format {
+        case .text:
+            var line = "\(time) request peer=\(record.peer) identity=\(quoted(record.identity))"
+            line += " method=\(quoted(record.method)) path=\(quoted(record.path)) status=\(record.status)"
+            line += " bytes_in=\(record.bytesIn) bytes_out=\(record.bytesOut) duration_ms=\(duration)"
+            line += " decision=\(record.decision.rawValue) route=\(quoted(record.route)) rule=\(quoted(record.rule))"
+            line += " reason=\(quoted(record.reason))"
+            write(line)
+        case .json:
+            let fields: [(String, String)] = [
+                ("time", json(time)), ("event", json("request")), ("peer", json(record.peer)),
+                ("identity", json(record.identity)), ("method", json(record.method)), ("path", json(record.path)),
+                ("status", "\(record.status)"), ("bytes_in", "\(record.bytesIn)"), ("bytes_out", "\(record.bytesOut)"),
+                ("duration_ms", duration), ("decision", json(record.decision.rawValue)), ("route", json(record.route)),
+                ("rule", json(record.rule)), ("reason", json(record.reason)),
+            ]
+            write("{" + fields.map { "\(json($0.0)):\($0.1)" }.joined(separator: ",") + "}")
+        }
+    }
+
     /// A lifecycle message (listening, reloaded, reload failed, draining).
     public func event(_ name: String, _ message: String) {
         let time = ConnectionLogger.timestamp()
@@ -71,21 +95,7 @@ public final class ConnectionLogger: Sendable {
         return plain ? text : json(text)
     }
 
-    private func json(_ text: String) -> String {
-        var out = "\""
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            case _ where scalar.value < 0x20: out += String(format: "\\u%04x", scalar.value)
-            default: out.unicodeScalars.append(scalar)
-            }
-        }
-        return out + "\""
-    }
+    private func json(_ text: String) -> String { JSONText.quoted(text) }
 
     /// RFC 3339 UTC with milliseconds, e.g. `2026-11-25T12:00:21.119Z`. Formatted by hand: this runs for every
     /// connection, and Foundation's formatters cost more than the rest of the log line.

@@ -66,6 +66,8 @@ public struct ProxyConfiguration: Sendable {
     public var logFormat: ConnectionLogger.Format
     /// Event loops (threads); defaults to the number of cores.
     public var threads: Int
+    /// Server mode: speak HTTP/1.1 to clients and backend (identity headers, route policy); nil passes bytes.
+    public var http: HTTPProxyOptions?
 
     public init(
         mode: Mode, listen: SocketAddress, target: SocketAddress, certificateFile: String, keyFile: String,
@@ -76,7 +78,8 @@ public struct ProxyConfiguration: Sendable {
         targetTLS: TargetTLS? = nil, sendsProxyProtocol: Bool = false, handshakeTimeout: Duration = .seconds(10),
         idleTimeout: Duration = .seconds(3600),
         connectTimeout: Duration = .seconds(5), drainTimeout: Duration = .seconds(30),
-        watchInterval: Duration? = .seconds(1), logFormat: ConnectionLogger.Format = .text, threads: Int = 0
+        watchInterval: Duration? = .seconds(1), logFormat: ConnectionLogger.Format = .text, threads: Int = 0,
+        http: HTTPProxyOptions? = nil
     ) {
         self.mode = mode
         self.listen = listen
@@ -99,11 +102,13 @@ public struct ProxyConfiguration: Sendable {
         self.watchInterval = watchInterval
         self.logFormat = logFormat
         self.threads = threads
+        self.http = http
     }
 
     /// Every file the proxy reads, for change detection.
     var watchedFiles: [String] {
         [certificateFile, keyFile, bundleFile] + crlFiles + (policy.policyFile.map { [$0] } ?? [])
-            + (targetTLS.map { [$0.bundleFile] } ?? [])
+            + (targetTLS.map { [$0.bundleFile] } ?? []) + (http?.routesFile.map { [$0] } ?? [])
+            + (http?.signingKeyFile.map { [$0] } ?? [])
     }
 }

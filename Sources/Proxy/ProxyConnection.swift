@@ -10,7 +10,7 @@ import X509
 /// backpressure, half-closes are passed through, and one log record is written when both sides are done.
 ///
 /// Loop-confined: created and used on one event loop thread.
-final class ProxyConnection {
+final class ProxyConnection: ProxySideOwner, ProxiedConnection {
     let environment: ProxyEnvironment
     let registry: ConnectionRegistry
     let loop: EventLoop
@@ -129,15 +129,7 @@ final class ProxyConnection {
 
     func sideDidHandshake(_ side: ProxySide) {
         guard let tls = side.tls else { return }
-        if side === authenticatedSide {
-            let info = tls.connection.sessionInfo
-            record.tlsVersion = info.protocolVersion
-            record.cipher = info.cipher
-            record.resumed = info.resumed
-            record.identity = tls.connection.peer?.description ?? "-"
-            record.decision = .allowed
-            record.reason = tls.connection.authorizationDetail.map { "allowed by \($0)" } ?? "verified"
-        }
+        if side === authenticatedSide { record.noteAdmitted(tls) }
         if side === downstream {
             // Server mode: the client is admitted; hold its bytes until the target is ready.
             downstream.pauseReading()
@@ -192,42 +184,25 @@ final class ProxyConnection {
 
     private func recordHandshakeFailure(of side: ProxySide, tls: TLSChannel, error: (any Error)?) {
         guard record.decision != .revoked, !finished else { return }
-        let rejection = tls.connection.rejection
-        let reason = (error.map { "\($0)" }) ?? rejection?.reason ?? "closed during the handshake"
         if side === authenticatedSide {
-            record.decision = rejection != nil || isRefusal(error) ? .denied : .failed
-            if let rejection, rejection.code != .peerCertificateMissing,
-                let claimed = tls.connection.presentedLeafDescription
-            {
-                record.identity = claimed
-            }
-            record.reason = reason
+            record.noteRefusal(tls, error: error)
         } else {
             // Server mode with TLS to the target: the target's side failed; the client was admitted.
+            let reason = (error.map { "\($0)" }) ?? tls.connection.rejection?.reason ?? "closed during the handshake"
             record.decision = .failed
             record.reason += "; TLS to the target failed: \(reason)"
         }
     }
 
-    private func isRefusal(_ error: (any Error)?) -> Bool {
-        guard let error = error as? TLSError else { return false }
-        return [.peerCertificateMissing, .peerCertificateRejected, .peerNotAuthorized].contains(error.code)
-    }
-
     // MARK: Ending
 
-    /// Closes the connection when its authenticated peer is no longer accepted by `verifier` (a new CRL or bundle).
     func recheck(with verifier: PeerVerifier) {
-        guard let tls = authenticatedSide.tls, tls.isHandshakeComplete, let peer = tls.connection.peer,
-            peer.isAuthenticated
-        else { return }
-        if case .failure(let failure) = verifier.verify(certificates: peer.chain) {
-            record.decision = .revoked
-            record.reason = "closed after reload: \(failure)"
-            authenticatedSide.close(refuse: true)
-            other(authenticatedSide).close()
-            finish()
-        }
+        guard let failure = ConnectionRecord.revocation(of: authenticatedSide.tls, by: verifier) else { return }
+        record.decision = .revoked
+        record.reason = "closed after reload: \(failure)"
+        authenticatedSide.close(refuse: true)
+        other(authenticatedSide).close()
+        finish()
     }
 
     /// Starts watching for inactivity: one timer per connection at a quarter of the idle timeout, not one per byte.

@@ -12,6 +12,10 @@ public final class ProxyCredentials: Sendable {
     /// Server mode with TLS to the target: the client context toward the target.
     public let targetContext: TLSContext?
     public let policy: AuthorizationPolicy?
+    /// HTTP mode: who may call which route; nil lets every admitted client call every route.
+    public let routes: RoutePolicy?
+    /// HTTP mode: how request heads are rewritten with the client's identity.
+    let identityHeaders: IdentityHeaders?
     /// Identifies the file contents this snapshot was built from (size, mtime, inode per file).
     let fingerprint: [FileFingerprint]
     /// Identifies the trust and revocation inputs: when these change, open connections are re-checked.
@@ -104,6 +108,32 @@ public final class ProxyCredentials: Sendable {
             targetContext = nil
         }
         self.policy = policy
+        if let http = configuration.http {
+            routes = try http.routesFile.map { file in
+                do { return try RoutePolicy.load(file: file) } catch {
+                    throw ProxyError(.badFile, "cannot use the routes: \(error)", file: file)
+                }
+            }
+            let signer = try http.signingKeyFile.map { file in
+                do {
+                    return try IdentitySigner(
+                        key: try PrivateKey(pemEncoded: try ProxyCredentials.read(file, what: "identity signing key")),
+                        ttl: http.identityTokenTTL)
+                } catch let error as ProxyError { throw ProxyError(error.code, error.reason, file: file) } catch {
+                    throw ProxyError(
+                        .badFile, "cannot use the identity signing key: \(error) (an unencrypted PEM key is expected)",
+                        file: file)
+                }
+            }
+            let proxyURI = chain[0].subjectAlternativeNames.lazy.compactMap { name -> String? in
+                if case .uri(let uri) = name { return uri }
+                return nil
+            }.first
+            identityHeaders = IdentityHeaders(options: http, proxyURI: proxyURI, signer: signer)
+        } else {
+            routes = nil
+            identityHeaders = nil
+        }
         self.fingerprint = fingerprint
         self.trustFingerprint = ([configuration.bundleFile] + configuration.crlFiles).map(FileFingerprint.init(path:))
     }

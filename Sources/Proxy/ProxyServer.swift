@@ -12,7 +12,6 @@ public final class ProxyServer: Sendable {
     let environment: ProxyEnvironment
     let group: EventLoopGroup
     let registries: [ObjectIdentifier: ConnectionRegistry]
-    private let current: Mutex<ProxyCredentials>
     private let listener = Mutex<Listener?>(nil)
     /// The fingerprint of the last reload that failed, so a broken file is reported once, not every second.
     private let lastFailure = Mutex<[FileFingerprint]?>(nil)
@@ -20,8 +19,8 @@ public final class ProxyServer: Sendable {
 
     /// Loads every file (failing with an error that names the file) and prepares the event loops.
     public init(configuration: ProxyConfiguration, logger: ConnectionLogger) throws {
-        environment = ProxyEnvironment(configuration: configuration, logger: logger)
-        current = Mutex(try ProxyCredentials(configuration: configuration))
+        environment = ProxyEnvironment(
+            configuration: configuration, logger: logger, credentials: try ProxyCredentials(configuration: configuration))
         let threads =
             configuration.threads > 0 ? configuration.threads : ProcessInfo.processInfo.activeProcessorCount
         group = try EventLoopGroup(loopCount: threads)
@@ -32,7 +31,7 @@ public final class ProxyServer: Sendable {
     }
 
     /// The credentials new connections use.
-    public var credentials: ProxyCredentials { current.withLock { $0 } }
+    public var credentials: ProxyCredentials { environment.credentials }
 
     /// Starts the loops and the listener; returns the address actually bound (port 0 becomes a real port).
     @discardableResult
@@ -50,8 +49,13 @@ public final class ProxyServer: Sendable {
                 }
                 environment.connectionStarted()
                 let credentials = self.credentials
-                ProxyConnection.accept(
-                    channel, environment: environment, registry: registry, credentials: credentials)
+                if environment.configuration.http != nil {
+                    HTTPProxyConnection.accept(
+                        channel, environment: environment, registry: registry, credentials: credentials)
+                } else {
+                    ProxyConnection.accept(
+                        channel, environment: environment, registry: registry, credentials: credentials)
+                }
             }
         } catch {
             group.shutdown()
@@ -77,7 +81,7 @@ public final class ProxyServer: Sendable {
                 "reload-failed", "\(trigger): \(proxyError); still serving with the previous credentials")
             return .failure(proxyError)
         }
-        current.withLock { $0 = next }
+        environment.credentials = next
         lastFailure.withLock { $0 = nil }
         environment.logger.event("reloaded", "\(trigger): credentials, trust bundle, CRLs and policy re-read")
         if next.trustFingerprint != old.trustFingerprint { recheckOpenConnections(with: next.context.peerVerifier) }

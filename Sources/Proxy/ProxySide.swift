@@ -2,6 +2,15 @@ import MTLS
 import NetCore
 import TLS
 
+/// What a side reports to the connection that owns it.
+protocol ProxySideOwner: AnyObject {
+    func sideDidHandshake(_ side: ProxySide)
+    func side(_ side: ProxySide, didRead bytes: UnsafeRawBufferPointer)
+    func sideWritabilityChanged(_ side: ProxySide)
+    func sideDidReadEOF(_ side: ProxySide)
+    func side(_ side: ProxySide, didCloseWith error: (any Error)?)
+}
+
 /// One end of a proxied connection — the accepted socket (downstream) or the one to the target (upstream) —
 /// optionally with TLS over it. It hides which, and tells its connection what happened and on which side.
 ///
@@ -11,7 +20,7 @@ final class ProxySide: StreamChannelHandler, TLSChannelDelegate {
 
     let role: Role
     /// Weak: the connection owns its sides; a late callback after the connection is gone is dropped.
-    weak var connection: ProxyConnection?
+    weak var connection: (any ProxySideOwner)?
     private(set) var transport: StreamChannel?
     private(set) var tls: TLSChannel?
     /// The peer finished sending.
@@ -36,6 +45,8 @@ final class ProxySide: StreamChannelHandler, TLSChannelDelegate {
     var isReady: Bool { transport != nil && (tls?.isHandshakeComplete ?? true) }
     var isWritable: Bool { transport?.isWritable ?? true }
     var pendingWriteBytes: Int { transport?.pendingWriteBytes ?? 0 }
+    /// Closed (by either end); nothing more can be written.
+    private(set) var isClosed = false
 
     func write(_ bytes: UnsafeRawBufferPointer) {
         if let tls { tls.write(bytes) } else { transport?.write(bytes) }
@@ -72,7 +83,10 @@ final class ProxySide: StreamChannelHandler, TLSChannelDelegate {
 
     func channelWritabilityChanged(_ channel: StreamChannel) { connection?.sideWritabilityChanged(self) }
 
-    func channelDidClose(_ channel: StreamChannel, error: NetError?) { connection?.side(self, didCloseWith: error) }
+    func channelDidClose(_ channel: StreamChannel, error: NetError?) {
+        isClosed = true
+        connection?.side(self, didCloseWith: error)
+    }
 
     // MARK: TLSChannelDelegate
 
@@ -90,6 +104,7 @@ final class ProxySide: StreamChannelHandler, TLSChannelDelegate {
     func tlsChannelWritabilityChanged(_ channel: TLSChannel) { connection?.sideWritabilityChanged(self) }
 
     func tlsChannelDidClose(_ channel: TLSChannel, error: (any Error)?) {
+        isClosed = true
         connection?.side(self, didCloseWith: error)
     }
 }

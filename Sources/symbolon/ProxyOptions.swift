@@ -100,11 +100,13 @@ struct ProxyOptions {
         // Start-up errors (a file that cannot be used, an address in use) propagate: the runner prints
         // "error: <file>: <reason>" and exits 1.
         let proxy = try ProxyServer(configuration: configuration, logger: logger)
+        for warning in configuration.http?.warnings ?? [] { logger.event("warning", warning) }
         let address = try proxy.start()
         logger.event(
             "listening",
             "proxy \(configuration.mode.rawValue) on \(address) → \(configuration.target)"
-                + (proxy.credentials.policy.map { "; policy: \($0)" } ?? ""))
+                + (configuration.http == nil ? "" : "; mode http") + (proxy.credentials.policy.map { "; policy: \($0)" } ?? "")
+                + (proxy.credentials.routes.map { "; routes: \($0)" } ?? ""))
         proxy.run()
         return .success
     }

@@ -24,6 +24,11 @@ struct ProxyServerCommand: Command {
             One log line per connection on stderr: peer, identity, TLS version, cipher, resumed, decision,
             reason, bytes each way, duration.
 
+            --mode http reads every request with a strict HTTP/1.1 parser (ambiguous framing is refused with
+            400), removes identity headers the client sent, adds x-forwarded-client-cert, Client-Cert (RFC 9440),
+            X-Client-SPIFFE-ID and optionally a signed token (--sign-identity), checks --routes per request
+            (403 with the reason), and logs one line per request. See docs/http.md.
+
             Example:
               symbolon proxy server --listen 0.0.0.0:8443 --target 127.0.0.1:8080 \\
                 --cert server-chain.pem --key server-key.pem --ca root.pem --crl intermediate.crl.pem \\
@@ -67,16 +72,18 @@ struct ProxyServerCommand: Command {
             .flag(
                 long: "proxy-protocol",
                 help: "Send a PROXY protocol v2 header with the client's address and identity to the target."),
-        ]
+        ] + HTTPModeOptions.arguments
 
     let options: ProxyOptions
     let policy: ProxyConfiguration.PolicySource
     let clientAuthentication: TLSConfiguration.ClientAuthentication
     let proxyProtocol: Bool
     let targetTLS: ProxyConfiguration.TargetTLS?
+    let http: HTTPModeOptions
 
     init(parsed: ParsedArguments) throws {
         options = try ProxyOptions(parsed: parsed)
+        http = try HTTPModeOptions(parsed: parsed)
         let flags: AuthorizationPolicy
         do {
             flags = try AuthorizationPolicy.fromFlags(
@@ -110,6 +117,9 @@ struct ProxyServerCommand: Command {
     }
 
     func validate() throws {
+        if http.http != nil, proxyProtocol {
+            throw UsageError("--proxy-protocol is for --mode tcp; in --mode http the identity travels in headers")
+        }
         if let targetTLS, targetTLS.expectedNames.isEmpty {
             throw UsageError(
                 "--target-ca needs the identity the target must prove: --target-verify-spiffe-id ID or --target-verify-dns NAME"
@@ -128,6 +138,7 @@ struct ProxyServerCommand: Command {
         configuration.policy = policy
         configuration.targetTLS = targetTLS
         configuration.sendsProxyProtocol = proxyProtocol
+        configuration.http = http.http
         return try ProxyOptions.serve(configuration)
     }
 }
