@@ -6,7 +6,7 @@ extension ProxyEndToEndTests {
     @Suite(
         "proxy --mode http: forwarding — keep-alive, pipelining, 100-continue, Upgrade, hop-by-hop fields, HTTP/1.0, 502s"
     )
-    struct HTTPForwarding {
+    struct HTTPProxyForwarding {
         static func get(_ target: String, _ headers: String = "") -> [UInt8] {
             bytes("GET \(target) HTTP/1.1\r\nHost: localhost\r\n\(headers)\r\n")
         }

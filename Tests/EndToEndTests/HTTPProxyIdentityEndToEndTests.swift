@@ -50,7 +50,7 @@ let forgedMarkers = ["forged", "evil", "0000", "1111", "Zm9yZ2Vk", "eyJhbGciOiJu
 
 extension ProxyEndToEndTests {
     @Suite("proxy --mode http: identity headers (XFCC, RFC 9440 Client-Cert, SPIFFE ID) and what clients forge")
-    struct HTTPIdentityHeaders {
+    struct HTTPProxyIdentity {
         /// Checks that `headers` hold exactly the proxy's identity headers for `expected`, and nothing forged.
         static func checkIdentity(
             _ headers: HeaderList, _ expected: ExpectedIdentity, by: String? = ProxyPKI.serverID, dns: [String] = [],
@@ -286,7 +286,7 @@ extension ProxyEndToEndTests {
         }
 
         @Test(
-            "--xfcc-details cert,chain: By and Hash plus Cert (URL-decodes to the client's PEM) and Chain (the presented chain: leaf and intermediate); no Subject or URI"
+            "--xfcc-details cert,chain: By and Hash plus Cert (URL-decodes to the client's PEM) and Chain (the chain the client was verified through: leaf and intermediate, not the root); no Subject or URI"
         )
         func xfccCertAndChain() throws {
             let s = try HTTPProxySetup.start(["--xfcc-details", "cert,chain"])
@@ -310,6 +310,30 @@ extension ProxyEndToEndTests {
             #expect(
                 E2E.pemBlocks(chainPEM).map(\.der) == CertFacts.ders(s.pki.client.cert),
                 "Chain decodes to: \(chainPEM)")
+        }
+
+        @Test(
+            "A client that also sends the root: Chain= and Client-Cert-Chain hold leaf+intermediate and the intermediate only, never the root"
+        )
+        func rootNeverInChain() throws {
+            let pki = try ProxyPKI.shared.get()
+            let scratch = TemporaryDirectory("symbolon-e2e-http-chain")
+            let withRoot = IssuedLeaf(
+                cert: try scratch.write("client-with-root.pem", E2E.read(pki.client.cert) + E2E.read(pki.ca.root)),
+                key: pki.client.key, serial: pki.client.serial)
+            try #require(CertFacts.ders(withRoot.cert).count == 3)
+            let s = try HTTPProxySetup.start(["--xfcc-details", "subject,uri,cert,chain"])
+            defer { s.stop() }
+            let reply = try s.curl("/", as: withRoot)
+            #expect(reply.status == 200, "\(reply)\n\(s.proxy.logText)")
+            let echo = try #require(reply.echo, "\(reply)")
+            let fields = xfccFields(echo.headers.value("x-forwarded-client-cert") ?? "")
+            let chain = urlDecode(fields.first { $0.key == "Chain" }?.value ?? "") ?? ""
+            #expect(
+                E2E.pemBlocks(chain).map(\.der) == CertFacts.ders(pki.client.cert),
+                "Chain must be leaf + intermediate: \(chain)")
+            let expected = try ExpectedIdentity(pki.client, spiffeID: ProxyPKI.clientID)
+            #expect(echo.headers.values("client-cert-chain") == [expected.clientCertChain], "\(echo.headers)")
         }
 
         @Test(
@@ -384,7 +408,7 @@ extension ProxyEndToEndTests {
     }
 
     @Suite("proxy --mode http: the signed identity header (--sign-identity), verified with PyJWT and the public key")
-    struct HTTPSignedIdentity {
+    struct HTTPProxySignedIdentity {
         /// The token the backend received in `header`, checked by `http_tools.py jwt` (PyJWT), original and tampered.
         static func check(
             _ token: String, publicKey: String, algorithm: String, _ extra: [String] = []

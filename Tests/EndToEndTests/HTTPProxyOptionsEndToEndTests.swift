@@ -4,7 +4,7 @@ import Testing
 
 extension ProxyEndToEndTests {
     @Suite("proxy --mode http: the command line — help, usage errors, start-up warnings, tcp mode unchanged")
-    struct HTTPOptions {
+    struct HTTPProxyOptions {
         @Test("proxy server --help lists --mode and every HTTP option")
         func help() throws {
             let result = try E2E.symbolon(["proxy", "server", "--help"])
@@ -12,7 +12,7 @@ extension ProxyEndToEndTests {
             for option in [
                 "--mode", "--xfcc", "--xfcc-details", "--no-client-cert-headers", "--identity-header",
                 "--no-identity-header", "--sign-identity", "--signed-identity-header", "--identity-token-ttl",
-                "--routes", "--max-body-size", "--max-header-size", "--unsafe-forward-inbound-identity-headers",
+                "--routes", "--max-body-size", "--max-header-size", "--request-head-timeout", "--unsafe-forward-inbound-identity-headers",
             ] {
                 #expect(result.stdout.contains(option), "help must list \(option):\n\(result.stdout)")
             }

@@ -4,7 +4,7 @@ import Testing
 
 extension ProxyEndToEndTests {
     @Suite("proxy --mode http: per-route policy (--routes), its access log, its file errors and reloads")
-    struct HTTPRoutes {
+    struct HTTPProxyRoutes {
         static let financeID = "spiffe://acme.internal/ns/finance/clerk"
 
         static let routes = """

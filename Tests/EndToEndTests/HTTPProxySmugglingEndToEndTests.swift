@@ -18,7 +18,7 @@ struct SmugglingCase: Sendable, CustomStringConvertible {
 
 extension ProxyEndToEndTests {
     @Suite("proxy --mode http: request smuggling and malformed requests are refused, and nothing reaches the backend")
-    struct HTTPSmuggling {
+    struct HTTPProxySmuggling {
         static let host = "Host: localhost\r\n"
         static let hidden = "GET /smuggled HTTP/1.1\r\nHost: localhost\r\n\r\n"
 
@@ -246,6 +246,23 @@ extension ProxyEndToEndTests {
             }
             #expect(results[2].responses.first?.status == 200, "\(results[2])")
             #expect(results[2].responses.first?.echo?.bodyLength == 1000, "\(results[2])")
+        }
+
+        @Test(
+            "--request-head-timeout 1s: a client that sends half a request head and stalls gets 408 and a closed connection; nothing reaches the backend"
+        )
+        func slowHeaders() throws {
+            let s = try HTTPProxySetup.start(["--request-head-timeout", "1s"])
+            defer { s.stop() }
+            let result = try s.raw([
+                RawSession("slow head", [.send(bytes("GET /slow HTTP/1.1\r\nHost: local")), .eof(15)])
+            ])[0]
+            #expect(result.responses.map(\.status) == [408], "\(result)")
+            #expect(result.closed, "\(result)")
+            #expect(
+                result.responses.first?.headers.values("connection").contains { $0.lowercased() == "close" } == true,
+                "\(result)")
+            #expect(s.backend.requestLines.isEmpty, "\(s.backend.lines)")
         }
 
         @Test("--max-header-size 1024: a 2 KiB header section gets 431; a small one passes")

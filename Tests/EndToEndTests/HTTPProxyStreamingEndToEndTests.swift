@@ -4,7 +4,7 @@ import Testing
 
 extension ProxyEndToEndTests {
     @Suite("proxy --mode http: bodies are streamed, never held whole")
-    struct HTTPStreaming {
+    struct HTTPProxyStreaming {
         static let gibibyte = 1 << 30
         /// Peak RSS the proxy may reach while 1 GiB goes through it each way.
         static let peakLimitKiB = 100 * 1024
