@@ -21,8 +21,13 @@ struct ExpectedIdentity {
 
     /// The XFCC element with the default details (subject, uri, dns), in the field order docs/http.md gives.
     func xfcc(by: String? = ProxyPKI.serverID, dns: [String] = []) -> String {
-        ((by.map { ["By=" + $0] } ?? []) + ["Hash=" + hashHex, "Subject=\"" + subject + "\""]
+        ((by.map { ["By=" + $0] } ?? []) + ["Hash=" + hashHex, "Subject=" + quoted(subject)]
             + (spiffeID.map { ["URI=" + $0] } ?? []) + dns.map { "DNS=" + $0 }).joined(separator: ";")
+    }
+
+    /// An RFC 9110 quoted-string: `\` and `"` escaped with a backslash.
+    func quoted(_ value: String) -> String {
+        "\"" + value.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"") + "\""
     }
 
     var clientCert: String { ":" + Data(der).base64EncodedString() + ":" }
@@ -460,7 +465,7 @@ extension ProxyEndToEndTests {
                 }
                 #expect(result["tampered_alg_none"] as? String != "ok", "\(result)")
                 // Another key does not verify it.
-                let (_, otherPublic) = try CertFacts.signingKey(kind + "-other", in: scratch)
+                let (_, otherPublic) = try CertFacts.signingKey(kind, in: scratch, name: kind + "-other")
                 let other = try Self.check(tokens[0], publicKey: otherPublic, algorithm: algorithm)
                 #expect(other["verified"] as? String == "InvalidSignatureError", "\(other)")
             }

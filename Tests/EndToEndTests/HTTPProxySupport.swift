@@ -404,9 +404,11 @@ enum CertFacts {
 
     /// A fresh signing key: `openssl genpkey` (EC P-256/P-384 or Ed25519) and its public key (`openssl pkey
     /// -pubout`), written into `directory`.
-    static func signingKey(_ kind: String, in directory: TemporaryDirectory) throws -> (key: String, publicKey: String) {
-        let key = directory.file("sign-\(kind).key")
-        let publicKey = directory.file("sign-\(kind).pub")
+    static func signingKey(_ kind: String, in directory: TemporaryDirectory, name: String? = nil) throws -> (
+        key: String, publicKey: String
+    ) {
+        let key = directory.file("sign-\(name ?? kind).key")
+        let publicKey = directory.file("sign-\(name ?? kind).pub")
         let generate: [String] =
             switch kind {
             case "P-256": ["genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256", "-out", key]
@@ -439,9 +441,8 @@ func xfccFields(_ element: String) -> [(key: String, value: String)] {
         if index < element.endIndex, element[index] == "\"" {
             index = element.index(after: index)
             while index < element.endIndex, element[index] != "\"" {
-                if element[index] == "\\", element.index(after: index) < element.endIndex,
-                    element[element.index(after: index)] == "\""
-                {
+                // A quoted-pair (RFC 9110): a backslash escapes the next character.
+                if element[index] == "\\", element.index(after: index) < element.endIndex {
                     index = element.index(after: index)
                 }
                 value.append(element[index])
