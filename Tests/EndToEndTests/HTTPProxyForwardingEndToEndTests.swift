@@ -51,6 +51,29 @@ extension ProxyEndToEndTests {
             #expect(echoes.map(\.index) == [1, 2] && Set(echoes.map(\.connection)).count == 1, "\(result)")
         }
 
+        @Test("Twenty requests pipelined in one write get twenty responses, in order")
+        func manyPipelined() throws {
+            let s = try HTTPProxySetup.start()
+            defer { s.stop() }
+            let all = (1...20).flatMap { Self.get("/p\($0)") }
+            let result = try s.raw([RawSession("twenty", [.send(all), .responses(20, timeout: 30)])])[0]
+            #expect(result.responses.map(\.status) == Array(repeating: 200, count: 20), "\(result)")
+            #expect(result.responses.compactMap(\.echo?.target) == (1...20).map { "/p\($0)" }, "\(result)")
+        }
+
+        @Test(
+            "A client's Connection: close is honoured (RFC 9112 §9.6): the response comes, then the proxy closes the connection"
+        )
+        func clientConnectionClose() throws {
+            let s = try HTTPProxySetup.start()
+            defer { s.stop() }
+            let result = try s.raw([
+                RawSession("close", [.send(Self.get("/bye", "Connection: close\r\n")), .responses(1), .eof(10)])
+            ])[0]
+            #expect(result.responses.map(\.status) == [200], "\(result)")
+            #expect(result.closed, "\(result)")
+        }
+
         @Test(
             "HEAD then GET pipelined: the HEAD response has no body and the GET's response follows intact (the proxy frames bodiless responses right)"
         )

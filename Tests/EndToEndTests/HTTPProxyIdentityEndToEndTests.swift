@@ -317,6 +317,18 @@ extension ProxyEndToEndTests {
                 "Chain decodes to: \(chainPEM)")
         }
 
+        @Test("--xfcc-details uri: only By, Hash and URI")
+        func xfccDetailsURIOnly() throws {
+            let s = try HTTPProxySetup.start(["--xfcc-details", "uri"])
+            defer { s.stop() }
+            let expected = try ExpectedIdentity(s.pki.client, spiffeID: ProxyPKI.clientID)
+            let reply = try s.curl("/")
+            let echo = try #require(reply.echo, "\(reply)\n\(s.proxy.logText)")
+            #expect(
+                echo.headers.values("x-forwarded-client-cert")
+                    == ["By=\(ProxyPKI.serverID);Hash=\(expected.hashHex);URI=\(ProxyPKI.clientID)"], "\(echo.headers)")
+        }
+
         @Test(
             "A client that also sends the root: Chain= and Client-Cert-Chain hold leaf+intermediate and the intermediate only, never the root"
         )
@@ -518,6 +530,35 @@ extension ProxyEndToEndTests {
             #expect(
                 (claims["cnf"] as? [String: Any])?["x5t#S256"] as? String
                     == (try CertFacts.x5tS256(ofCertificate: alice.cert)), "\(claims)")
+        }
+
+        @Test(
+            "A replaced signing key is reloaded and used from the next request, also on a connection already open: the token verifies with the new public key, not the old"
+        )
+        func signingKeyReload() throws {
+            let scratch = TemporaryDirectory("symbolon-e2e-http-jws-reload")
+            let (first, firstPublic) = try CertFacts.signingKey("P-256", in: scratch, name: "first")
+            let (second, secondPublic) = try CertFacts.signingKey("Ed25519", in: scratch, name: "second")
+            let live = scratch.file("live-signing.key")
+            try replaceFile(live, with: E2E.read(first))
+            let s = try HTTPProxySetup.start(["--sign-identity", live, "--watch-interval", "1s"])
+            defer { s.stop() }
+            let session = try HTTPSession(address: s.proxy.address, as: s.pki.client, ca: s.pki.ca.root)
+            defer { session.stop() }
+            let before = try session.request("GET", "/before")
+            let beforeToken = try #require(Echo(before["echo"])?.headers.value("x-symbolon-identity"), "\(before)")
+            #expect(try Self.check(beforeToken, publicKey: firstPublic, algorithm: "ES256")["verified"] as? String == "ok")
+            let mark = s.proxy.log.count
+            try replaceFile(live, with: E2E.read(second))
+            #expect(s.proxy.event("reloaded", from: mark) != nil, "\(s.proxy.logText)")
+            let after = try session.request("GET", "/after")
+            #expect(after.localPort == before.localPort, "the same client connection: \(before) \(after)")
+            let afterToken = try #require(Echo(after["echo"])?.headers.value("x-symbolon-identity"), "\(after)")
+            let verified = try Self.check(afterToken, publicKey: secondPublic, algorithm: "EdDSA")
+            #expect(verified["verified"] as? String == "ok", "\(verified)")
+            #expect((verified["header"] as? [String: Any])?["kid"] as? String == (try CertFacts.kid(ofKey: second)))
+            let old = try Self.check(afterToken, publicKey: firstPublic, algorithm: "ES256")
+            #expect(old["verified"] as? String != "ok", "\(old)")
         }
 
         @Test(

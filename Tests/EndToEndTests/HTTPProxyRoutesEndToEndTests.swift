@@ -280,6 +280,28 @@ extension ProxyEndToEndTests {
         }
 
         @Test(
+            "A routes reload applies from the next request on a connection that is already open (same client connection, before and after)"
+        )
+        func reloadOnOpenConnection() throws {
+            let only = #"{"routes": [{"name": "orders-read", "path": "/orders", "allow": [{"any": true}]}]}"#
+            let (s, _, file, scratch) = try Self.start(only, ["--watch-interval", "1s"])
+            defer { withExtendedLifetime(scratch) { s.stop() } }
+            let session = try HTTPSession(address: s.proxy.address, as: s.pki.client, ca: s.pki.ca.root)
+            defer { session.stop() }
+            let before = try session.request("GET", "/orders")
+            #expect(before.status == 200, "\(before)")
+            #expect(try Self.call(s, "GET", "/refunds", as: s.pki.client).status == 403)
+            let mark = s.proxy.log.count
+            try replaceFile(
+                file,
+                with: #"{"routes": [{"name": "orders-read", "path": "/orders", "allow": [{"any": true}]}, {"name": "refunds", "path": "/refunds", "allow": [{"any": true}]}]}"#)
+            #expect(s.proxy.event("reloaded", from: mark) != nil, "\(s.proxy.logText)")
+            let after = try session.request("GET", "/refunds")
+            #expect(after.status == 200, "\(after)\n\(s.proxy.logText)")
+            #expect(after.localPort == before.localPort, "the same client connection: \(before) \(after)")
+        }
+
+        @Test(
             "--log-format json: a request is an object with event \"request\" and the keys of the text line; bytes_in counts the request body"
         )
         func jsonAccessLog() throws {

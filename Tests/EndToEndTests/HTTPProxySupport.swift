@@ -464,3 +464,35 @@ func xfccFields(_ element: String) -> [(key: String, value: String)] {
 
 /// Bytes of an HTTP message written with `\r\n` spelled out, for raw sessions.
 func bytes(_ text: String) -> [UInt8] { Array(text.utf8) }
+
+/// One kept-alive `http.client` connection (`http_tools.py session`), driven a request at a time.
+final class HTTPSession {
+    let run: RunningProcess
+
+    init(address: String, as credentials: IssuedLeaf, ca: String) throws {
+        run = try HTTPTools.start(["session", address] + HTTPTools.tls(credentials, ca: ca))
+        guard run.waitForLine(.stdout, where: { $0 == "ready" }) != nil else {
+            throw SetupError("session did not start: \(run.text(.stdout)) \(run.text(.stderr))")
+        }
+    }
+
+    /// One request on the connection; the tool's JSON answer ({"status", "local_port", "echo"} or {"error"}).
+    func request(_ method: String, _ target: String) throws -> [String: Any] {
+        let mark = run.lines(.stdout).count
+        run.send("\(method) \(target)")
+        guard let line = run.waitForLine(.stdout, from: mark, timeout: 30, where: { $0.hasPrefix("{") }),
+            let object = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any]
+        else { throw SetupError("no answer from the session: \(run.text(.stdout)) \(run.text(.stderr))") }
+        return object
+    }
+
+    func stop() {
+        run.send("quit")
+        if run.waitForExit(timeout: 5) == nil { run.forceKill() }
+    }
+}
+
+extension Dictionary where Key == String, Value == Any {
+    var status: Int { (self["status"] as? NSNumber)?.intValue ?? -1 }
+    var localPort: Int { (self["local_port"] as? NSNumber)?.intValue ?? -1 }
+}

@@ -367,6 +367,34 @@ def request(args):
         sys.exit(1)
 
 
+def session(args):
+    """session ADDRESS --ca CA [--cert C --key K]: one kept-alive http.client connection; prints 'ready', then for
+    each stdin line 'METHOD TARGET' one JSON line {"status", "local_port", "echo"} (local_port: the client side of
+    the TCP connection, so a caller can tell the connection was kept) or {"error"}; 'quit' ends."""
+    opts, rest = options(args)
+    host, port = rest[0].rsplit(":", 1)
+    conn = http.client.HTTPSConnection("localhost", int(port), context=tls_context(opts), timeout=20)
+    out("ready")
+    for line in sys.stdin:
+        words = line.split()
+        if not words or words[0] == "quit":
+            break
+        try:
+            conn.request(words[0], words[1], body=b"x" if words[0] == "POST" else None)
+            local_port = conn.sock.getsockname()[1]
+            response = conn.getresponse()
+            body = response.read()
+            result = {"status": response.status, "local_port": local_port, "body": body.decode("latin-1")}
+            try:
+                result["echo"] = json.loads(body)
+            except ValueError:
+                pass
+            emit(result)
+        except Exception as error:
+            emit({"error": "%s: %s" % (type(error).__name__, error)})
+    conn.close()
+
+
 def parse_response(buf, head_request=False, at_eof=False):
     """One response from the start of buf: (response, consumed), or None when incomplete."""
     end = buf.find(b"\r\n\r\n")
@@ -670,6 +698,7 @@ def jwt_check(args):
 
 def main():
     modes = {"backend": backend, "request": request, "raw": raw, "upload": upload, "download": download,
+             "session": session,
              "jwt": jwt_check}
     if len(sys.argv) < 2 or sys.argv[1] not in modes:
         out("usage: http_tools.py " + "|".join(sorted(modes)) + " ...")
