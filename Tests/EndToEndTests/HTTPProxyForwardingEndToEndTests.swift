@@ -90,6 +90,25 @@ extension ProxyEndToEndTests {
         }
 
         @Test(
+            "Bodiless responses: a 204 and a 304 whose Content-Length announces 100 bytes never sent are passed back without a body, and the next request on the connection is answered"
+        )
+        func bodilessResponses() throws {
+            let s = try HTTPProxySetup.start()
+            defer { s.stop() }
+            let result = try s.raw([
+                RawSession(
+                    "bodiless",
+                    [
+                        .send(Self.get("/status?code=204")), .responses(1), .send(Self.get("/status?code=304&cl=100")),
+                        .responses(1), .send(Self.get("/next")), .responses(1),
+                    ])
+            ])[0]
+            #expect(result.responses.map(\.status) == [204, 304, 200], "\(result)")
+            #expect(result.responses.prefix(2).allSatisfy { $0.body.isEmpty }, "\(result)")
+            #expect(result.responses.last?.echo?.target == "/next", "\(result)")
+        }
+
+        @Test(
             "A backend that closes its connection after a response: the client connection stays open and the next request goes over a new backend connection"
         )
         func backendClosesBetweenRequests() throws {

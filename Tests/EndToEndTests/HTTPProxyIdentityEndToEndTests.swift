@@ -36,6 +36,21 @@ struct ExpectedIdentity {
     }
 }
 
+/// An RFC 2253 string with every `\X` pair replaced by X (hex pairs are not used for ASCII).
+func rfc2253Unescaped(_ text: String) -> String {
+    var result = ""
+    var escaped = false
+    for character in text {
+        if !escaped, character == "\\" {
+            escaped = true
+            continue
+        }
+        escaped = false
+        result.append(character)
+    }
+    return result
+}
+
 /// Headers a client sends to impersonate someone: every identity header, in mixed case, some of them twice.
 let forgedIdentityHeaders = [
     "x-forwarded-client-cert: By=spiffe://evil/forged;Hash=0000;URI=spiffe://acme.internal/ns/admin/root",
@@ -181,6 +196,35 @@ extension ProxyEndToEndTests {
             #expect(reply.status == 200, "\(reply)\n\(s.proxy.logText)")
             let echo = try #require(reply.echo, "\(reply)")
             Self.checkIdentity(echo.headers, expected, dns: ["a.localhost", "b.localhost"], "URI+DNS client")
+        }
+
+        @Test(
+            "A subject crafted to inject XFCC fields (CN holding a quote, ';URI=…' and ',') stays inside the quoted Subject: one URI= field, the real one"
+        )
+        func subjectInjection() throws {
+            let pki = try ProxyPKI.shared.get()
+            let leaf = try ProxyPKI.forgeLeaf(
+                pki.ca, subject: #"/CN=x";URI=urn:evil:root;By="evil, Hash=00"#,
+                extensions: ["subjectAltName=URI:spiffe://acme.internal/ns/payments/crafted"],
+                as: "xfcc-inject-\(UUID().uuidString)")
+            let expected = try ExpectedIdentity(leaf, spiffeID: "spiffe://acme.internal/ns/payments/crafted")
+            let s = try HTTPProxySetup.start()
+            defer { s.stop() }
+            let reply = try s.curl("/", as: leaf)
+            #expect(reply.status == 200, "\(reply)\n\(s.proxy.logText)")
+            let echo = try #require(reply.echo, "\(reply)")
+            let xfcc = echo.headers.values("x-forwarded-client-cert")
+            try #require(xfcc.count == 1, "\(echo.headers)")
+            let fields = xfccFields(xfcc[0])
+            #expect(fields.map(\.key) == ["By", "Hash", "Subject", "URI"], "\(xfcc[0])")
+            #expect(fields.filter { $0.key == "URI" }.map(\.value) == [expected.spiffeID ?? ""], "\(xfcc[0])")
+            #expect(fields.first { $0.key == "By" }?.value == ProxyPKI.serverID, "\(xfcc[0])")
+            // RFC 2253 lets a special character ('=' among them) be escaped or not: compare the unescaped text.
+            let subject = fields.first { $0.key == "Subject" }?.value ?? ""
+            #expect(
+                rfc2253Unescaped(subject) == rfc2253Unescaped(expected.subject), "\(xfcc[0]) vs \(expected.subject)")
+            #expect(rfc2253Unescaped(subject).contains(#"CN=x";URI=urn:evil:root;By="evil, Hash=00"#), "\(subject)")
+            #expect(echo.headers.values("x-client-spiffe-id") == [expected.spiffeID ?? ""], "\(echo.headers)")
         }
 
         @Test(

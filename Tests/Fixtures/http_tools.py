@@ -16,6 +16,7 @@ backend
       /malformed?kind=K    a broken response, then close (K: garbage, double-cl, cl-te, bad-chunk, obs-fold,
                            bad-status, truncated)
       /close               the echo, with Connection: close, then close
+      /status?code=N&cl=M  status N with Content-Length: M and no body (for 204 and 304)
       anything else        200, application/json: the echo (below)
     The echo: {"method", "target", "version", "headers": [[name, value], ...], "body_length", "body_sha256",
     "body" (latin-1, first 64 KiB), "trailers": [[name, value], ...], "continue_sent", "connection", "index",
@@ -226,6 +227,17 @@ def backend(args):
                     read_body(reader, headers, lambda data: None)
                     conn.sendall(malformed[query.get("kind", ["garbage"])[0]])
                     break
+                if url.path == "/status":
+                    # A bodiless status (1xx except 101, 204, 304) with a Content-Length that announces a body
+                    # never sent: the proxy must not wait for it.
+                    read_body(reader, headers, lambda data: None)
+                    code = int(query.get("code", ["204"])[0])
+                    length = query.get("cl", [None])[0]
+                    head = "HTTP/1.1 %d Status\r\n" % code
+                    if length is not None:
+                        head += "Content-Length: %s\r\n" % length
+                    conn.sendall((head + "X-Backend-Connection: %d\r\n\r\n" % number).encode())
+                    continue
                 if url.path == "/download":
                     read_body(reader, headers, lambda data: None)
                     total = int(query.get("bytes", ["0"])[0])
