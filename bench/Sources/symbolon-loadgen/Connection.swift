@@ -156,6 +156,37 @@ final class ClientConnection {
         return got
     }
 
+    /// Non-blocking read for the HTTP mode (the socket stays blocking for sends): one recv with MSG_DONTWAIT, then
+    /// every decrypted byte to `sink`. Returns false when the stream ended (EOF or close_notify).
+    func pump(_ sink: (UnsafeRawBufferPointer) -> Void) throws -> Bool {
+        var ended = false
+        while true {
+            let received = recv(fd, buffer.pointer.baseAddress, buffer.pointer.count, Int32(MSG_DONTWAIT))
+            if received > 0 {
+                tls.receive(UnsafeRawBufferPointer(rebasing: buffer.pointer[0..<received]))
+                break
+            }
+            if received == 0 {
+                tls.receiveEOF()
+                ended = true
+                break
+            }
+            if errno == EINTR { continue }
+            if errno == EAGAIN || errno == EWOULDBLOCK { break }
+            throw LoadgenError("recv: \(errnoText())")
+        }
+        while true {
+            switch tls.read(sink) {
+            case .data: continue
+            case .wantInput: return !ended
+            case .closed: return false
+            case .failed(let error):
+                if error.code == .prematureClose { return false }
+                throw LoadgenError("read failed: \(error)")
+            }
+        }
+    }
+
     /// close_notify, then close the socket.
     func close() {
         guard !closed else { return }

@@ -21,6 +21,7 @@
 //   hold --port P --ca ROOT --cert F --key F --count K [--threads T]
 //       Opens K connections, completes each handshake, keeps the sockets open and idle, prints
 //       `HOLDING ok=… failed=…`, then waits to be killed.
+//   http, http-get: small HTTP/1.1 requests on kept-alive connections, for bench/http.sh (see HTTPLoad.swift).
 import Dispatch
 import Foundation
 import TLS
@@ -384,7 +385,11 @@ do {
     case "bulk": try bulk(options)
     case "plain-bulk": try plainBulk(options)
     case "hold": try hold(options)
-    default: throw LoadgenError("unknown command \(options.command) (handshakes, latency, bulk, plain-bulk, hold)")
+    case "http": try httpLoad(options)
+    case "http-get": try httpGet(options)
+    default:
+        throw LoadgenError(
+            "unknown command \(options.command) (handshakes, latency, bulk, plain-bulk, hold, http, http-get)")
     }
 } catch {
     FileHandle.standardError.write(Data("symbolon-loadgen: \(error)\n".utf8))
