@@ -41,7 +41,8 @@ extension ProxyEndToEndTests {
         func pipelining() throws {
             let s = try HTTPProxySetup.start()
             defer { s.stop() }
-            let both = bytes("POST /first HTTP/1.1\r\nHost: localhost\r\nContent-Length: 5\r\n\r\nhello")
+            let both =
+                bytes("POST /first HTTP/1.1\r\nHost: localhost\r\nContent-Length: 5\r\n\r\nhello")
                 + Self.get("/second")
             let result = try s.raw([RawSession("pipelined", [.send(both), .responses(2)])])[0]
             #expect(result.responses.map(\.status) == [200, 200], "\(result)")
@@ -219,7 +220,8 @@ extension ProxyEndToEndTests {
                 #expect(!echo.headers.has(name), "\(name) was forwarded:\n\(echo.headers)")
             }
             #expect(
-                !echo.headers.values("connection").contains { $0.lowercased().contains("x-drop-me") }, "\(echo.headers)")
+                !echo.headers.values("connection").contains { $0.lowercased().contains("x-drop-me") }, "\(echo.headers)"
+            )
             #expect(echo.headers.values("x-keep") == ["kept"] && echo.body == "ok", "\(echo)")
         }
 

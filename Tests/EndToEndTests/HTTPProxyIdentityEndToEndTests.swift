@@ -77,7 +77,9 @@ extension ProxyEndToEndTests {
             _ context: String, sourceLocation: SourceLocation = #_sourceLocation
         ) {
             let xfcc = headers.values("x-forwarded-client-cert")
-            #expect(xfcc == [expected.xfcc(by: by, dns: dns)], "\(context): XFCC\n\(headers)", sourceLocation: sourceLocation)
+            #expect(
+                xfcc == [expected.xfcc(by: by, dns: dns)], "\(context): XFCC\n\(headers)",
+                sourceLocation: sourceLocation)
             let fields = xfccFields(xfcc.first ?? "")
             #expect(
                 fields.first { $0.key == "Hash" }?.value.lowercased() == expected.hashHex,
@@ -103,7 +105,9 @@ extension ProxyEndToEndTests {
                     sourceLocation: sourceLocation)
             }
             let chain = headers.values("client-cert-chain")
-            #expect(chain == [expected.clientCertChain], "\(context): Client-Cert-Chain\n\(headers)", sourceLocation: sourceLocation)
+            #expect(
+                chain == [expected.clientCertChain], "\(context): Client-Cert-Chain\n\(headers)",
+                sourceLocation: sourceLocation)
             let decodedChain = (chain.first ?? "").split(separator: ",").map {
                 $0.trimmingCharacters(in: .whitespaces)
             }.map { Data(base64Encoded: String($0.dropFirst().dropLast())).map { [UInt8]($0) } ?? [] }
@@ -295,8 +299,9 @@ extension ProxyEndToEndTests {
             let expected = try ExpectedIdentity(s.pki.client, spiffeID: ProxyPKI.clientID)
             let inbound = "By=spiffe://acme.internal/ns/edge;Hash=abcd;URI=spiffe://acme.internal/ns/web/frontend"
             let warning = s.proxy.log.first {
-                $0.lowercased().contains("warn") && ($0.contains(testCase.mode) || $0.lowercased().contains("xfcc")
-                    || $0.lowercased().contains("x-forwarded-client-cert"))
+                $0.lowercased().contains("warn")
+                    && ($0.contains(testCase.mode) || $0.lowercased().contains("xfcc")
+                        || $0.lowercased().contains("x-forwarded-client-cert"))
             }
             #expect(
                 (warning != nil) == testCase.warns,
@@ -505,7 +510,8 @@ extension ProxyEndToEndTests {
                 #expect(claims["iss"] as? String == "symbolon-proxy", "\(claims)")
                 #expect(claims["sub"] as? String == ProxyPKI.clientID, "\(claims)")
                 #expect(claims["spiffe_id"] as? String == ProxyPKI.clientID, "\(claims)")
-                #expect((claims["cnf"] as? [String: Any])?["x5t#S256"] as? String == x5t, "x5t#S256 = \(x5t): \(claims)")
+                #expect(
+                    (claims["cnf"] as? [String: Any])?["x5t#S256"] as? String == x5t, "x5t#S256 = \(x5t): \(claims)")
                 // htm/htu are the method and target of the request the backend is serving.
                 #expect(claims["htm"] as? String == echo.method && echo.method == method, "\(claims)")
                 #expect(claims["htu"] as? String == echo.target && echo.target == path, "\(claims)")
@@ -591,7 +597,8 @@ extension ProxyEndToEndTests {
             defer { session.stop() }
             let before = try session.request("GET", "/before")
             let beforeToken = try #require(Echo(before["echo"])?.headers.value("x-symbolon-identity"), "\(before)")
-            #expect(try Self.check(beforeToken, publicKey: firstPublic, algorithm: "ES256")["verified"] as? String == "ok")
+            #expect(
+                try Self.check(beforeToken, publicKey: firstPublic, algorithm: "ES256")["verified"] as? String == "ok")
             let mark = s.proxy.log.count
             try replaceFile(live, with: E2E.read(second))
             #expect(s.proxy.event("reloaded", from: mark) != nil, "\(s.proxy.logText)")

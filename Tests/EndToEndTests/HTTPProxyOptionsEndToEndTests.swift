@@ -12,7 +12,8 @@ extension ProxyEndToEndTests {
             for option in [
                 "--mode", "--xfcc", "--xfcc-details", "--no-client-cert-headers", "--identity-header",
                 "--no-identity-header", "--sign-identity", "--signed-identity-header", "--identity-token-ttl",
-                "--routes", "--max-body-size", "--max-header-size", "--request-head-timeout", "--unsafe-forward-inbound-identity-headers",
+                "--routes", "--max-body-size", "--max-header-size", "--request-head-timeout",
+                "--unsafe-forward-inbound-identity-headers",
             ] {
                 #expect(result.stdout.contains(option), "help must list \(option):\n\(result.stdout)")
             }
@@ -34,7 +35,9 @@ extension ProxyEndToEndTests {
             UsageCase(arguments: ["--mode", "http", "--identity-token-ttl", "soon"], culprit: "--identity-token-ttl"),
         ]
 
-        @Test("A bad value for an HTTP option is a usage error: exit 2, 'error:', the option named, never listening", arguments: usageCases)
+        @Test(
+            "A bad value for an HTTP option is a usage error: exit 2, 'error:', the option named, never listening",
+            arguments: usageCases)
         func usageErrors(_ testCase: UsageCase) throws {
             let pki = try ProxyPKI.shared.get()
             let result = try ProcessRunner.run(
@@ -58,20 +61,23 @@ extension ProxyEndToEndTests {
                 let s = try HTTPProxySetup.start(option)
                 defer { s.stop() }
                 #expect(
-                    s.proxy.log.contains { $0.lowercased().contains("warn") }, "\(option): no warning:\n\(s.proxy.logText)")
+                    s.proxy.log.contains { $0.lowercased().contains("warn") },
+                    "\(option): no warning:\n\(s.proxy.logText)")
                 let reply = try s.curl("/")
                 #expect(reply.status == 200, "\(option): \(reply)")
             }
         }
 
-        @Test("--mode tcp (the default, and spelled out) still passes bytes through blindly: no identity header is added")
+        @Test(
+            "--mode tcp (the default, and spelled out) still passes bytes through blindly: no identity header is added")
         func tcpModeUnchanged() throws {
             let pki = try ProxyPKI.shared.get()
             for mode in [[], ["--mode", "tcp"]] {
                 let backend = try HTTPBackend()
                 defer { backend.stop() }
                 let proxy = try ProxyUnderTest.server(
-                    pki.serverArguments(target: backend.address) + ["--allow-spiffe-id", ProxyPKI.allowedPattern] + mode)
+                    pki.serverArguments(target: backend.address) + ["--allow-spiffe-id", ProxyPKI.allowedPattern] + mode
+                )
                 defer { proxy.stop() }
                 let reply = try HTTPClients.curl(
                     "https://localhost:\(proxy.port)/tcp", as: pki.client, ca: pki.ca.root,

@@ -228,16 +228,20 @@ extension ProxyEndToEndTests {
                 fragments: ["routes[0]", "path", "pathPrefix"]),
             FileError(
                 name: "neither path nor pathPrefix",
-                json: #"{"routes": [{"name": "r", "allow": [{"any": true}]}, {"name": "s", "methods": ["GET"], "allow": [{"any": true}]}]}"#,
+                json:
+                    #"{"routes": [{"name": "r", "allow": [{"any": true}]}, {"name": "s", "methods": ["GET"], "allow": [{"any": true}]}]}"#,
                 fragments: ["routes[0]"]),
             FileError(
                 name: "an unknown key in an allow rule",
-                json: #"{"routes": [{"name": "r", "path": "/a", "allow": [{"spiffeID": "spiffe://acme.internal/x"}]}]}"#,
+                json:
+                    #"{"routes": [{"name": "r", "path": "/a", "allow": [{"spiffeID": "spiffe://acme.internal/x"}]}]}"#,
                 fragments: ["routes[0].allow[0]", "spiffeID"]),
             FileError(name: "not JSON", json: #"{"routes": [ {"name": "r", }"#, fragments: ["JSON"]),
         ]
 
-        @Test("A routes file with a mistake stops the proxy before it listens, non-zero exit, the message naming the file and the JSON path", arguments: brokenFiles)
+        @Test(
+            "A routes file with a mistake stops the proxy before it listens, non-zero exit, the message naming the file and the JSON path",
+            arguments: brokenFiles)
         func fileErrors(_ error: FileError) throws {
             let pki = try ProxyPKI.shared.get()
             let scratch = TemporaryDirectory("symbolon-e2e-http-routes-error")
@@ -266,7 +270,9 @@ extension ProxyEndToEndTests {
             var mark = s.proxy.log.count
             try replaceFile(
                 file,
-                with: #"{"routes": [{"name": "orders-read", "path": "/orders", "allow": [{"any": true}]}, {"name": "refunds", "path": "/refunds", "allow": [{"any": true}]}]}"#)
+                with:
+                    #"{"routes": [{"name": "orders-read", "path": "/orders", "allow": [{"any": true}]}, {"name": "refunds", "path": "/refunds", "allow": [{"any": true}]}]}"#
+            )
             #expect(s.proxy.event("reloaded", from: mark) != nil, "\(s.proxy.logText)")
             let after = try Self.call(s, "GET", "/refunds", as: s.pki.client)
             #expect(after.status == 200, "\(after)\n\(s.proxy.logText)")
@@ -294,7 +300,9 @@ extension ProxyEndToEndTests {
             let mark = s.proxy.log.count
             try replaceFile(
                 file,
-                with: #"{"routes": [{"name": "orders-read", "path": "/orders", "allow": [{"any": true}]}, {"name": "refunds", "path": "/refunds", "allow": [{"any": true}]}]}"#)
+                with:
+                    #"{"routes": [{"name": "orders-read", "path": "/orders", "allow": [{"any": true}]}, {"name": "refunds", "path": "/refunds", "allow": [{"any": true}]}]}"#
+            )
             #expect(s.proxy.event("reloaded", from: mark) != nil, "\(s.proxy.logText)")
             let after = try session.request("GET", "/refunds")
             #expect(after.status == 200, "\(after)\n\(s.proxy.logText)")

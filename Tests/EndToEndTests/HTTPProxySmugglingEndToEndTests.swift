@@ -34,9 +34,11 @@ extension ProxyEndToEndTests {
         static let cases: [SmugglingCase] = [
             // Framing: Content-Length and Transfer-Encoding together, in either order.
             SmugglingCase(
-                "Content-Length and Transfer-Encoding", post("Content-Length: 5\r\nTransfer-Encoding: chunked\r\n", "0\r\n\r\n")),
+                "Content-Length and Transfer-Encoding",
+                post("Content-Length: 5\r\nTransfer-Encoding: chunked\r\n", "0\r\n\r\n")),
             SmugglingCase(
-                "Transfer-Encoding and Content-Length", post("Transfer-Encoding: chunked\r\nContent-Length: 5\r\n", "0\r\n\r\n")),
+                "Transfer-Encoding and Content-Length",
+                post("Transfer-Encoding: chunked\r\nContent-Length: 5\r\n", "0\r\n\r\n")),
             SmugglingCase(
                 "Content-Length: 0 + chunked, a second request hidden in the body (CL.TE)",
                 post("Content-Length: 0\r\nTransfer-Encoding: chunked\r\n", hidden)),
@@ -46,7 +48,8 @@ extension ProxyEndToEndTests {
                     "Transfer-Encoding: chunked\r\nContent-Length: 4\r\n",
                     String(hidden.utf8.count, radix: 16) + "\r\n" + hidden + "\r\n0\r\n\r\n")),
             // Content-Length.
-            SmugglingCase("Content-Length twice, same value", post("Content-Length: 5\r\nContent-Length: 5\r\n", "hello")),
+            SmugglingCase(
+                "Content-Length twice, same value", post("Content-Length: 5\r\nContent-Length: 5\r\n", "hello")),
             SmugglingCase("Content-Length: 5, 5 (a list)", post("Content-Length: 5, 5\r\n", "hello")),
             SmugglingCase(
                 "differing Content-Length (0 and the hidden request's length)",
@@ -56,13 +59,16 @@ extension ProxyEndToEndTests {
             SmugglingCase("a space inside Content-Length", post("Content-Length: 1 0\r\n", "helloworld")),
             SmugglingCase("hexadecimal Content-Length", post("Content-Length: 0x5\r\n", "hello")),
             SmugglingCase("empty Content-Length", post("Content-Length: \r\n", "hello")),
-            SmugglingCase("Content-Length beyond 64 bits", post("Content-Length: 99999999999999999999999\r\n", "hello")),
+            SmugglingCase(
+                "Content-Length beyond 64 bits", post("Content-Length: 99999999999999999999999\r\n", "hello")),
             // Transfer-Encoding.
             SmugglingCase(
                 "Transfer-Encoding: chunked on two lines",
                 post("Transfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n", "0\r\n\r\n")),
-            SmugglingCase("Transfer-Encoding: chunked, chunked", post("Transfer-Encoding: chunked, chunked\r\n", "0\r\n\r\n")),
-            SmugglingCase("Transfer-Encoding: chunked, gzip", post("Transfer-Encoding: chunked, gzip\r\n", "0\r\n\r\n")),
+            SmugglingCase(
+                "Transfer-Encoding: chunked, chunked", post("Transfer-Encoding: chunked, chunked\r\n", "0\r\n\r\n")),
+            SmugglingCase(
+                "Transfer-Encoding: chunked, gzip", post("Transfer-Encoding: chunked, gzip\r\n", "0\r\n\r\n")),
             SmugglingCase("Transfer-Encoding: gzip alone", post("Transfer-Encoding: gzip\r\n", "hello")),
             SmugglingCase("Transfer-Encoding: xchunked", post("Transfer-Encoding: xchunked\r\n", "0\r\n\r\n")),
             SmugglingCase(
@@ -75,27 +81,37 @@ extension ProxyEndToEndTests {
                 "Transfer-Encoding continued on an obs-fold line",
                 post("Transfer-Encoding:\r\n chunked\r\n", "0\r\n\r\n")),
             // Header syntax.
-            SmugglingCase("obs-fold in an ordinary header", get("/") .replacingOccurrences(
-                of: "\r\n\r\n", with: "\r\nX-Folded: a\r\n b\r\n\r\n")),
-            SmugglingCase("obs-fold with a tab", get("/").replacingOccurrences(
-                of: "\r\n\r\n", with: "\r\nX-Folded: a\r\n\tb\r\n\r\n")),
+            SmugglingCase(
+                "obs-fold in an ordinary header",
+                get("/").replacingOccurrences(
+                    of: "\r\n\r\n", with: "\r\nX-Folded: a\r\n b\r\n\r\n")),
+            SmugglingCase(
+                "obs-fold with a tab",
+                get("/").replacingOccurrences(
+                    of: "\r\n\r\n", with: "\r\nX-Folded: a\r\n\tb\r\n\r\n")),
             SmugglingCase(
                 "a space before the colon (Transfer-Encoding : chunked)",
                 post("Transfer-Encoding : chunked\r\nContent-Length: 5\r\n", "0\r\n\r\n")),
-            SmugglingCase("a space before the colon (ordinary header)", "GET / HTTP/1.1\r\nHost: localhost\r\nX-Name : v\r\n\r\n"),
+            SmugglingCase(
+                "a space before the colon (ordinary header)", "GET / HTTP/1.1\r\nHost: localhost\r\nX-Name : v\r\n\r\n"),
             SmugglingCase("a tab before the colon", post("Content-Length\t: 5\r\n", "hello")),
             SmugglingCase("a bare CR inside a header value", "GET / HTTP/1.1\r\nHost: localhost\r\nX-A: a\rb\r\n\r\n"),
             SmugglingCase("bare LF line endings throughout", "GET / HTTP/1.1\nHost: localhost\n\n"),
             SmugglingCase("a bare LF ending one header line", "GET / HTTP/1.1\r\nHost: localhost\nX-A: b\r\n\r\n"),
             SmugglingCase("NUL in a header value", "GET / HTTP/1.1\r\nHost: localhost\r\nX-A: a\u{0}b\r\n\r\n"),
-            SmugglingCase("a control character (0x01) in a header value", "GET / HTTP/1.1\r\nHost: localhost\r\nX-A: a\u{1}b\r\n\r\n"),
-            SmugglingCase("ESC (0x1b) in a header value", "GET / HTTP/1.1\r\nHost: localhost\r\nX-A: a\u{1b}[2Jb\r\n\r\n"),
+            SmugglingCase(
+                "a control character (0x01) in a header value",
+                "GET / HTTP/1.1\r\nHost: localhost\r\nX-A: a\u{1}b\r\n\r\n"),
+            SmugglingCase(
+                "ESC (0x1b) in a header value", "GET / HTTP/1.1\r\nHost: localhost\r\nX-A: a\u{1b}[2Jb\r\n\r\n"),
             SmugglingCase("NUL in the request target", "GET /a\u{0}b HTTP/1.1\r\nHost: localhost\r\n\r\n"),
             SmugglingCase("a header line without a colon", "GET / HTTP/1.1\r\nHost: localhost\r\nX-No-Colon\r\n\r\n"),
             SmugglingCase("an empty header name", "GET / HTTP/1.1\r\nHost: localhost\r\n: value\r\n\r\n"),
-            SmugglingCase("a header name with non-token characters", "GET / HTTP/1.1\r\nHost: localhost\r\nX[bad]: v\r\n\r\n"),
+            SmugglingCase(
+                "a header name with non-token characters", "GET / HTTP/1.1\r\nHost: localhost\r\nX[bad]: v\r\n\r\n"),
             // Chunked bodies.
-            SmugglingCase("a chunk size that is not hex", post("Transfer-Encoding: chunked\r\n", "zz\r\nhello\r\n0\r\n\r\n")),
+            SmugglingCase(
+                "a chunk size that is not hex", post("Transfer-Encoding: chunked\r\n", "zz\r\nhello\r\n0\r\n\r\n")),
             SmugglingCase("chunk size 0x5", post("Transfer-Encoding: chunked\r\n", "0x5\r\nhello\r\n0\r\n\r\n")),
             SmugglingCase("a negative chunk size", post("Transfer-Encoding: chunked\r\n", "-5\r\nhello\r\n0\r\n\r\n")),
             SmugglingCase(
@@ -107,13 +123,16 @@ extension ProxyEndToEndTests {
             SmugglingCase(
                 "chunk data longer than its size", post("Transfer-Encoding: chunked\r\n", "3\r\nhello\r\n0\r\n\r\n")),
             SmugglingCase(
-                "a chunk size line ending in a bare LF", post("Transfer-Encoding: chunked\r\n", "5\nhello\r\n0\r\n\r\n")),
+                "a chunk size line ending in a bare LF", post("Transfer-Encoding: chunked\r\n", "5\nhello\r\n0\r\n\r\n")
+            ),
             SmugglingCase(
                 "a control character in a chunk extension",
                 post("Transfer-Encoding: chunked\r\n", "5;x=\u{1}\r\nhello\r\n0\r\n\r\n")),
             SmugglingCase(
                 "a chunk size line of 2000 bytes",
-                post("Transfer-Encoding: chunked\r\n", "5;" + String(repeating: "a", count: 2000) + "\r\nhello\r\n0\r\n\r\n")),
+                post(
+                    "Transfer-Encoding: chunked\r\n",
+                    "5;" + String(repeating: "a", count: 2000) + "\r\nhello\r\n0\r\n\r\n")),
             // Host.
             SmugglingCase("HTTP/1.1 without Host", "GET / HTTP/1.1\r\n\r\n"),
             SmugglingCase("two Host headers", "GET / HTTP/1.1\r\nHost: localhost\r\nHost: evil.example\r\n\r\n"),
@@ -144,7 +163,8 @@ extension ProxyEndToEndTests {
             SmugglingCase("an encoded backslash %5c", get("/a%5cb")),
             SmugglingCase("a backslash", get("/a\\b")),
             SmugglingCase("an absolute-form target", get("http://localhost/admin")),
-            SmugglingCase("an authority-form target (CONNECT)", "CONNECT localhost:443 HTTP/1.1\r\nHost: localhost:443\r\n\r\n"),
+            SmugglingCase(
+                "an authority-form target (CONNECT)", "CONNECT localhost:443 HTTP/1.1\r\nHost: localhost:443\r\n\r\n"),
             SmugglingCase("an asterisk target with GET", get("*")),
             SmugglingCase("a target without a leading slash", get("admin")),
         ]
@@ -212,7 +232,8 @@ extension ProxyEndToEndTests {
             let s = try HTTPProxySetup.start()
             defer { s.stop() }
             let first = "POST /first HTTP/1.1\r\nHost: localhost\r\nContent-Length: 5\r\n\r\nhello"
-            let second = "POST /second HTTP/1.1\r\nHost: localhost\r\nContent-Length: 0\r\nTransfer-Encoding: chunked\r\n\r\n"
+            let second =
+                "POST /second HTTP/1.1\r\nHost: localhost\r\nContent-Length: 0\r\nTransfer-Encoding: chunked\r\n\r\n"
                 + Self.hidden
             let result = try s.raw([RawSession("pipelined smuggling", [.send(bytes(first + second)), .eof(10)])])[0]
             #expect(result.responses.map(\.status) == [200, 400], "\(result)")
@@ -225,7 +246,8 @@ extension ProxyEndToEndTests {
         }
 
         @Test(
-            "--max-body-size 1000: a 2000-byte Content-Length body and a 2000-byte chunked body get 413 and a closed connection; 1000 bytes pass")
+            "--max-body-size 1000: a 2000-byte Content-Length body and a 2000-byte chunked body get 413 and a closed connection; 1000 bytes pass"
+        )
         func maxBodySize() throws {
             let s = try HTTPProxySetup.start(["--max-body-size", "1000"])
             defer { s.stop() }
@@ -273,7 +295,9 @@ extension ProxyEndToEndTests {
             let results = try s.raw([
                 .refusal(
                     "2 KiB of headers",
-                    bytes("GET / HTTP/1.1\r\nHost: localhost\r\nX-Big: " + String(repeating: "b", count: 2048) + "\r\n\r\n")),
+                    bytes(
+                        "GET / HTTP/1.1\r\nHost: localhost\r\nX-Big: " + String(repeating: "b", count: 2048)
+                            + "\r\n\r\n")),
                 RawSession("small", [.send(bytes(Self.get("/small"))), .responses(1)]),
             ])
             #expect(results[0].responses.map(\.status) == [431] && results[0].closed, "\(results[0])")

@@ -42,14 +42,20 @@ extension ProxyEndToEndTests {
             #expect((download["status"] as? NSNumber)?.intValue == 200, "\(download)")
             #expect((download["received"] as? NSNumber)?.intValue == Self.gibibyte, "\(download)")
             let sent = s.backend.waitForLine { $0.hasPrefix("download ") }
-            let backendDigest = sent?.split(separator: " ").first { $0.hasPrefix("sha256=") }.map { String($0.dropFirst(7)) }
-            #expect(backendDigest != nil && backendDigest == download["sha256"] as? String, "\(String(describing: sent)) vs \(download)")
+            let backendDigest = sent?.split(separator: " ").first { $0.hasPrefix("sha256=") }.map {
+                String($0.dropFirst(7))
+            }
+            #expect(
+                backendDigest != nil && backendDigest == download["sha256"] as? String,
+                "\(String(describing: sent)) vs \(download)")
 
             print(
                 "proxy peak RSS (VmHWM): at start \(startPeak / 1024) MiB, after the 1 GiB upload \(afterUpload / 1024) MiB, after the 1 GiB download \(afterDownload / 1024) MiB; upload \(String(format: "%.1f", uploadSeconds)) s, download \(String(format: "%.1f", downloadSeconds)) s (debug build)"
             )
             #expect(afterUpload > 0 && afterUpload < Self.peakLimitKiB, "peak RSS after the upload: \(afterUpload) KiB")
-            #expect(afterDownload > 0 && afterDownload < Self.peakLimitKiB, "peak RSS after the download: \(afterDownload) KiB")
+            #expect(
+                afterDownload > 0 && afterDownload < Self.peakLimitKiB,
+                "peak RSS after the download: \(afterDownload) KiB")
 
             // The access log counts the body bytes.
             let uploadLine = s.proxy.requestLine { $0["method"] == "POST" }
@@ -70,7 +76,8 @@ extension ProxyEndToEndTests {
             try #require(made.status == 0, "\(made)")
             let digest = try E2E.sh("openssl dgst -sha256 -r \(E2E.quote(file))").stdout.split(separator: " ").first
                 .map(String.init)
-            let reply = try s.curl("/upload", ["--data-binary", "@" + file, "-H", "Content-Type: application/octet-stream"])
+            let reply = try s.curl(
+                "/upload", ["--data-binary", "@" + file, "-H", "Content-Type: application/octet-stream"])
             #expect(reply.status == 200, "\(reply)\n\(s.proxy.logText)")
             let echo = try #require(reply.echo, "\(reply)")
             #expect(echo.bodyLength == 64 << 20 && echo.bodySHA256 == digest, "\(echo.bodyLength) \(echo.bodySHA256)")

@@ -198,7 +198,8 @@ struct HTTPProxySetup {
     func raw(_ sessions: [RawSession], as credentials: IssuedLeaf? = nil, timeout: TimeInterval = 120) throws
         -> [RawResult]
     {
-        try RawSession.run(sessions, address: proxy.address, as: credentials ?? pki.client, ca: pki.ca.root,
+        try RawSession.run(
+            sessions, address: proxy.address, as: credentials ?? pki.client, ca: pki.ca.root,
             timeout: timeout)
     }
 }
@@ -228,7 +229,8 @@ enum HTTPClients {
         let marker = "\n--curl-status="
         let result = try ProcessRunner.run(
             "curl",
-            ["-sS", "--max-time", "60", "--cacert", ca] + (credentials.map { ["--cert", $0.cert, "--key", $0.key] } ?? [])
+            ["-sS", "--max-time", "60", "--cacert", ca]
+                + (credentials.map { ["--cert", $0.cert, "--key", $0.key] } ?? [])
                 + ["-w", marker + "%{http_code}"] + extra + [url], timeout: 90)
         guard let range = result.stdout.range(of: marker, options: .backwards) else {
             return CurlReply(result: result, status: -1, body: result.stdout)
@@ -460,7 +462,6 @@ func xfccFields(_ element: String) -> [(key: String, value: String)] {
     }
     return fields
 }
-
 
 /// Bytes of an HTTP message written with `\r\n` spelled out, for raw sessions.
 func bytes(_ text: String) -> [UInt8] { Array(text.utf8) }
