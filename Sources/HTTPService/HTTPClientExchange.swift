@@ -28,6 +28,7 @@ final class HTTPClientExchange: HTTPTransportOwner, @unchecked Sendable {
     private var head: HTTPResponseHead?
     private var body: [UInt8] = []
     private var complete = false
+    private var receivedBytes = 0
     private var timer: TimerHandle?
 
     init(
@@ -119,6 +120,7 @@ final class HTTPClientExchange: HTTPTransportOwner, @unchecked Sendable {
 
     func transport(_ transport: HTTPTransport, didRead bytes: UnsafeRawBufferPointer) {
         guard !finished else { return }
+        receivedBytes += bytes.count
         var offset = 0
         do {
             while offset < bytes.count, !complete {
@@ -205,6 +207,20 @@ final class HTTPClientExchange: HTTPTransportOwner, @unchecked Sendable {
                 .failure(
                     HTTPClientError(
                         .tlsFailed, "TLS with \(address) failed \(when): \(error.reason)", underlying: error)))
+            return
+        }
+        if tls != nil, transport.isReady, receivedBytes == 0, error != nil {
+            // TLS 1.3 finishes the client's handshake before the server has checked the client's certificate; a
+            // refusal then arrives as an alert, often lost to the reset that follows it.
+            let detail = error.map { "\($0)" } ?? "closed"
+            finish(
+                .failure(
+                    HTTPClientError(
+                        .tlsFailed,
+                        "\(address) dropped the TLS connection right after the handshake, before answering (\(detail)) "
+                            + "— this is how a TLS 1.3 server refuses a client certificate: check that ours is issued "
+                            + "by a CA it trusts, unexpired, unrevoked, and allowed by its policy",
+                        underlying: error)))
             return
         }
         finish(.failure(closedEarly(error)))
