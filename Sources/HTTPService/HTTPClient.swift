@@ -54,7 +54,8 @@ public final class HTTPClient: Sendable {
             loop: group.next(), address: address, tls: tls, timeout: timeout, limits: limits,
             method: request.method, request: bytes)
         let result = await withTaskCancellationHandler {
-            await withCheckedContinuation { (continuation: CheckedContinuation<Result<HTTPClientResponse, HTTPClientError>, Never>) in
+            await withCheckedContinuation {
+                (continuation: CheckedContinuation<Result<HTTPClientResponse, HTTPClientError>, Never>) in
                 exchange.run { continuation.resume(returning: $0) }
             }
         } onCancel: {

@@ -3,8 +3,11 @@
 public struct HTTPClientError: Error, Sendable, CustomStringConvertible {
     /// A category of client failure. New codes may be added; match on the ones you handle.
     public struct Code: Hashable, Sendable, CustomStringConvertible {
+        /// The code's stable name, as logs show it.
         public let name: String
+        /// A code with this name; prefer the static members.
         public init(_ name: String) { self.name = name }
+        /// The code's name.
         public var description: String { name }
 
         /// Nothing accepts connections at the address.
@@ -27,17 +30,20 @@ public struct HTTPClientError: Error, Sendable, CustomStringConvertible {
         public static let cancelled = Code("cancelled")
     }
 
+    /// What kind of failure.
     public let code: Code
     /// What went wrong and, where we know, what to do.
     public let reason: String
     /// The error underneath, when there is one.
     public let underlying: (any Error)?
 
+    /// An error of `code` with `reason`, wrapping `underlying`.
     public init(_ code: Code, _ reason: String, underlying: (any Error)? = nil) {
         self.code = code
         self.reason = reason
         self.underlying = underlying
     }
 
+    /// `code: reason`.
     public var description: String { "\(code): \(reason)" }
 }

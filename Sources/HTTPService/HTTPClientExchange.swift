@@ -69,7 +69,9 @@ final class HTTPClientExchange: HTTPTransportOwner, @unchecked Sendable {
         }
         timer = loop.schedule(after: timeout) { [weak self] in
             guard let self else { return }
-            let stage = self.transport == nil ? "connecting" : self.transport?.isReady == true ? "waiting for the response" : "in the TLS handshake"
+            let stage =
+                self.transport == nil
+                ? "connecting" : self.transport?.isReady == true ? "waiting for the response" : "in the TLS handshake"
             self.finish(
                 .failure(
                     HTTPClientError(
@@ -91,7 +93,11 @@ final class HTTPClientExchange: HTTPTransportOwner, @unchecked Sendable {
                 do {
                     try transport.start(owner: self, tls: tls, handshakeTimeout: timeout)
                 } catch {
-                    finish(.failure(HTTPClientError(.tlsFailed, "cannot start TLS to \(address): \(error)", underlying: error as? TLSError)))
+                    finish(
+                        .failure(
+                            HTTPClientError(
+                                .tlsFailed, "cannot start TLS to \(address): \(error)", underlying: error as? TLSError))
+                    )
                 }
             }
         }

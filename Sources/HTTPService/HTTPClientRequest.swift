@@ -6,12 +6,16 @@ import HTTP1
 /// `Connection: close` (one request per connection), and `Host` unless you set one. Setting `Content-Length`,
 /// `Transfer-Encoding` or `Connection` yourself is refused (`invalidRequest`) rather than guessed at.
 public struct HTTPClientRequest: Sendable {
+    /// `GET`, `POST` … (a token).
     public var method: String
     /// Origin form: `/path?query`, percent-encoded as it should go on the wire.
     public var target: String
+    /// Header fields, sent in order after `Host`.
     public var headers: [HTTPField]
+    /// Sent whole with `Content-Length`.
     public var body: [UInt8]
 
+    /// A request; by default `GET /` without a body.
     public init(method: String = "GET", target: String = "/", headers: [HTTPField] = [], body: [UInt8] = []) {
         self.method = method
         self.target = target

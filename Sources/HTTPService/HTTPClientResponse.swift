@@ -2,14 +2,18 @@ import HTTP1
 
 /// A complete response received by `HTTPClient.send`.
 public struct HTTPClientResponse: Sendable {
+    /// The version the server answered with.
     public let version: HTTPVersion
+    /// The final status (interim 1xx responses are skipped).
     public let status: Int
+    /// The reason phrase as sent.
     public let reason: String
     /// Header fields in order, names as sent.
     public let headers: [HTTPField]
     /// The whole body, de-chunked.
     public let body: [UInt8]
 
+    /// A response with these parts (for tests and stubs).
     public init(version: HTTPVersion = .http11, status: Int, reason: String, headers: [HTTPField], body: [UInt8]) {
         self.version = version
         self.status = status

@@ -15,6 +15,7 @@ public struct HTTPRequest: Sendable {
     public let path: String
     /// What follows `?` in the target, still percent-encoded; nil when there is no `?`.
     public let query: String?
+    /// HTTP/1.1, or HTTP/1.0.
     public let version: HTTPVersion
     /// Header fields in order, names as sent. Look them up with `values(_:)` / `value(_:)`.
     public let headers: [HTTPField]
@@ -26,6 +27,7 @@ public struct HTTPRequest: Sendable {
     /// The client's address.
     public let remoteAddress: SocketAddress?
 
+    /// A request with these parts; `path` and `query` are split from `target` (for tests of handlers).
     public init(
         method: String, target: String, version: HTTPVersion = .http11, headers: [HTTPField] = [], body: [UInt8] = [],
         peer: PeerIdentity? = nil, remoteAddress: SocketAddress? = nil

@@ -11,10 +11,12 @@ public struct HTTPResponse: Sendable {
     public var status: Int
     /// The reason phrase; nil for the standard one.
     public var reason: String?
+    /// Header fields, sent in order (framing fields excepted, see above).
     public var headers: [HTTPField]
     /// Sent whole, except for `HEAD` requests and 204/304 answers, which carry no body.
     public var body: [UInt8]
 
+    /// A response; by default `200 OK` with no fields and no body.
     public init(status: Int = 200, reason: String? = nil, headers: [HTTPField] = [], body: [UInt8] = []) {
         self.status = status
         self.reason = reason

@@ -34,6 +34,8 @@ public struct HTTPServerConfiguration: Sendable {
     /// loop thread; keep it cheap (a log line).
     public var onRefusal: (@Sendable (SocketAddress?, any Error) -> Void)?
 
+    /// A configuration; every bound has a default (body 1 MiB, handshake 10 s, idle 60 s, head 10 s, body 60 s,
+    /// handler 60 s, linger 5 s).
     public init(
         tls: TLSContext? = nil, limits: HTTPLimits = HTTPLimits(bodyBytes: HTTPServerConfiguration.defaultBodyLimit),
         handshakeTimeout: Duration = .seconds(10), idleTimeout: Duration = .seconds(60),
@@ -65,12 +67,15 @@ public struct HTTPServerConfiguration: Sendable {
 public struct HTTPServerRefusal: Error, Sendable, CustomStringConvertible {
     /// The status the client was answered with.
     public let status: Int
+    /// What was wrong.
     public let reason: String
 
+    /// A refusal answered with `status`.
     public init(status: Int, reason: String) {
         self.status = status
         self.reason = reason
     }
 
+    /// `status: reason`.
     public var description: String { "\(status): \(reason)" }
 }

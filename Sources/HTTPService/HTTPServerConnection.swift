@@ -72,8 +72,7 @@ final class HTTPServerConnection: HTTPTransportOwner {
             try connection.transport.start(
                 owner: connection, tls: configuration.tls, handshakeTimeout: configuration.handshakeTimeout)
         } catch {
-            configuration.onRefusal?(channel.remoteAddress, error)
-            connection.transport(connection.transport, didCloseWith: error)
+            connection.transport(connection.transport, didCloseWith: error)  // reports the refusal, deregisters
         }
     }
 
@@ -187,7 +186,10 @@ final class HTTPServerConnection: HTTPTransportOwner {
         case .head(let head):
             try check(head)
             var request = Pending(head: head)
-            if case .contentLength(let length) = head.framing { request.body.reserveCapacity(Int(length)) }
+            if case .contentLength(let length) = head.framing {
+                // What was declared, up to one read's worth: a declaration alone must not cost memory.
+                request.body.reserveCapacity(Int(min(length, 64 * 1024)))
+            }
             pending = request
             if head.framing != .none {
                 phase = .readingBody
@@ -347,8 +349,9 @@ final class HTTPServerConnection: HTTPTransportOwner {
     /// answers with `Connection: close`.
     func drain() {
         switch phase {
-        case .handshaking, .idle: close()
-        case .readingHead where parser.isBetweenRequests: close()
+        case .handshaking: close()
+        case .idle: closeGracefully()  // the last answer may still be on its way
+        case .readingHead where parser.isBetweenRequests: closeGracefully()
         default: break
         }
     }

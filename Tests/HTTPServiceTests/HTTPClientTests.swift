@@ -64,13 +64,15 @@ struct HTTPClientTests {
         let bound = try server.listen(on: try SocketAddress.parse("127.0.0.1:0"))
         let agent = try fixture.client("ns/ca/sa/agent")
         let tls = try fixture.clientContext(certificate: (agent.chain, agent.key))
-        let response = try await client.send(HTTPClientRequest(target: "/whoami"), to: bound, tls: tls, timeout: .seconds(10))
+        let response = try await client.send(
+            HTTPClientRequest(target: "/whoami"), to: bound, tls: tls, timeout: .seconds(10))
         #expect(response.status == 200)
         #expect(response.bodyText == "hello spiffe://acme.internal/ns/ca/sa/agent\n")
 
         let anonymous = try fixture.clientContext(certificate: nil)
         let error = await failure { () async throws(HTTPClientError) in
-            try await client.send(HTTPClientRequest(target: "/whoami"), to: bound, tls: anonymous, timeout: .seconds(10))
+            try await client.send(
+                HTTPClientRequest(target: "/whoami"), to: bound, tls: anonymous, timeout: .seconds(10))
         }
         #expect(error?.code == .tlsFailed, "\(String(describing: error))")
 
@@ -91,7 +93,8 @@ struct HTTPClientTests {
         defer { group.shutdown() }
         let python = try PeerProcess(mode: "http", directory: directory)
         defer { python.stop() }
-        let hello = try await client.send(HTTPClientRequest(target: "/hello"), to: try address(python.port), timeout: .seconds(10))
+        let hello = try await client.send(
+            HTTPClientRequest(target: "/hello"), to: try address(python.port), timeout: .seconds(10))
         #expect(hello.status == 200)
         #expect(hello.bodyText == "hello from python\n")
         let closing = try await client.send(
@@ -100,7 +103,8 @@ struct HTTPClientTests {
         let posted = try await client.send(
             HTTPClientRequest(target: "/echo", text: "payload"), to: try address(python.port), timeout: .seconds(10))
         #expect(posted.bodyText == "python got payload")
-        let missing = try await client.send(HTTPClientRequest(target: "/nope"), to: try address(python.port), timeout: .seconds(10))
+        let missing = try await client.send(
+            HTTPClientRequest(target: "/nope"), to: try address(python.port), timeout: .seconds(10))
         #expect(missing.status == 404)
     }
 
@@ -172,7 +176,8 @@ struct HTTPClientTests {
         let python = try PeerProcess(mode: "http", directory: directory)
         defer { python.stop() }
         let streamed = await failure { () async throws(HTTPClientError) in
-            try await client.send(HTTPClientRequest(target: "/big-close-delimited"), to: try! address(python.port), timeout: .seconds(10))
+            try await client.send(
+                HTTPClientRequest(target: "/big-close-delimited"), to: try! address(python.port), timeout: .seconds(10))
         }
         #expect(streamed?.code == .bodyTooLarge, "\(String(describing: streamed))")
     }

@@ -73,7 +73,10 @@ struct HTTPServerMTLSTests {
             configuration: HTTPServerConfiguration(tls: try fixture.serverContext(mode)), threads: 1
         ) { request, responder in
             responder.respond(
-                HTTPResponse(text: "spiffe=\(request.peer?.spiffeID?.description ?? "none") peer=\(request.peer?.description ?? "-")"))
+                HTTPResponse(
+                    text:
+                        "spiffe=\(request.peer?.spiffeID?.description ?? "none") peer=\(request.peer?.description ?? "-")"
+                ))
         }
         let bound = try server.listen(on: try SocketAddress.parse("127.0.0.1:0"))
         return (server, bound.port ?? 0)
@@ -114,7 +117,9 @@ struct HTTPServerMTLSTests {
         #expect(result.stderr.lowercased().contains("certificate required"), "\(result)")
         #expect(reached.load(ordering: .relaxed) == 0)
         for _ in 0..<500 where refusals.withLock({ $0.isEmpty }) { usleep(10_000) }
-        #expect(refusals.withLock { $0.contains { $0.contains("presented no certificate") } }, "\(refusals.withLock { $0 })")
+        #expect(
+            refusals.withLock { $0.contains { $0.contains("presented no certificate") } }, "\(refusals.withLock { $0 })"
+        )
     }
 
     @Test("in request mode a client without a certificate is served as unauthenticated")

@@ -13,7 +13,8 @@ func echo(_ request: HTTPRequest) -> HTTPResponse {
         "body=\(request.bodyText)", "peer=\(request.peer?.description ?? "-")",
     ]
     if let type = request.value("content-type") { lines.append("content-type=\(type)") }
-    return HTTPResponse(headers: [HTTPField("X-Body-Length", String(request.body.count))], text: lines.joined(separator: "\n"))
+    return HTTPResponse(
+        headers: [HTTPField("X-Body-Length", String(request.body.count))], text: lines.joined(separator: "\n"))
 }
 
 /// A raw-socket client in Python: sends `payload` in one write, then prints everything received until the server
@@ -163,7 +164,10 @@ struct HTTPServerTests {
         let port = Int(url.split(separator: ":").last ?? "0") ?? 0
         let cases = [
             ("GET / HTTP/1.1\r\nHost: x\r\nBad Header\r\n\r\n", "400 Bad Request"),
-            ("POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\nabc", "400 Bad Request"),
+            (
+                "POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\nabc",
+                "400 Bad Request"
+            ),
             ("GET / HTTP/1.1\r\n\r\n", "400 Bad Request"),
             ("GET / HTTP/2.0\r\nHost: x\r\n\r\n", "505 HTTP Version Not Supported"),
             ("GET / HTTP/1.1\r\nHost: x\r\nExpect: something-else\r\n\r\n", "417 Expectation Failed"),
