@@ -286,4 +286,83 @@ struct HTTPServerTests {
         #expect(result?.stdout.contains("Connection: close") == true)
         #expect(server.openConnections == 0)
     }
+
+    @Test("HTTP/1.0 keep-alive is honoured when asked for, and the connection closes when it is not")
+    func http10() throws {
+        let (server, url) = try serve()
+        defer { server.shutdown() }
+        let port = Int(url.split(separator: ":").last ?? "0") ?? 0
+        let result = try rawExchange(
+            port: port,
+            payload: "GET /a HTTP/1.0\r\nConnection: keep-alive\r\n\r\nGET /b HTTP/1.0\r\n\r\n")
+        let responses = result.stdout.components(separatedBy: "HTTP/1.1 200 OK\r\n").dropFirst()
+        #expect(responses.count == 2, "\(result)")
+        #expect(responses.first?.contains("Connection: keep-alive\r\n") == true)
+        #expect(responses.last?.contains("Connection: close\r\n") == true)
+        #expect(result.stdout.hasSuffix("<EOF>"))
+    }
+
+    @Test("a long pipeline (more than the server holds at once) is answered in full and in order")
+    func longPipeline() throws {
+        let (server, url) = try serve()
+        defer { server.shutdown() }
+        let port = Int(url.split(separator: ":").last ?? "0") ?? 0
+        // Written from a thread while the main thread reads, as a pipelining client must.
+        let script = """
+            import socket, sys, threading
+            s = socket.create_connection(('127.0.0.1', \(port)), timeout=20)
+            count = 3000
+            payload = b''.join(b'GET /n/%d HTTP/1.1\\r\\nHost: x\\r\\n\\r\\n' % i for i in range(count))
+            payload += b'GET /last HTTP/1.1\\r\\nHost: x\\r\\nConnection: close\\r\\n\\r\\n'
+            threading.Thread(target=lambda: s.sendall(payload), daemon=True).start()
+            data = b''
+            while True:
+                chunk = s.recv(65536)
+                if not chunk:
+                    break
+                data += chunk
+            text = data.decode()
+            paths = [line[5:] for line in text.split('\\n') if line.startswith('path=')]
+            expected = ['/n/%d' % i for i in range(count)] + ['/last']
+            print('in order' if paths == expected else 'wrong: %d paths, first difference at %s' % (
+                len(paths), next((i for i, (a, b) in enumerate(zip(paths, expected)) if a != b), None)))
+            """
+        let result = try ProcessRunner.run("/usr/bin/python3", ["-c", script], timeout: 60)
+        #expect(result.stdout == "in order\n", "\(result)")
+    }
+
+    @Test("random and mangled bytes never bring the server down; it answers normally afterwards")
+    func fuzz() throws {
+        let (server, url) = try serve()
+        defer { server.shutdown() }
+        let port = Int(url.split(separator: ":").last ?? "0") ?? 0
+        let script = """
+            import os, random, socket
+            random.seed(7)
+            valid = b'POST /x?y=1 HTTP/1.1\\r\\nHost: x\\r\\nTransfer-Encoding: chunked\\r\\n\\r\\n5\\r\\nhello\\r\\n0\\r\\n\\r\\n'
+            answered = 0
+            for round in range(300):
+                if round % 3 == 0:
+                    payload = os.urandom(random.randint(1, 2000))
+                else:
+                    payload = bytearray(valid)
+                    for _ in range(random.randint(1, 6)):
+                        payload[random.randrange(len(payload))] = random.randrange(256)
+                    payload = bytes(payload)
+                s = socket.create_connection(('127.0.0.1', \(port)), timeout=2)
+                try:
+                    s.sendall(payload)
+                    s.shutdown(socket.SHUT_WR)
+                    if s.recv(65536):
+                        answered += 1
+                except OSError:
+                    pass
+                s.close()
+            print('done', answered > 0)
+            """
+        let result = try ProcessRunner.run("/usr/bin/python3", ["-c", script], timeout: 120)
+        #expect(result.stdout == "done True\n", "\(result)")
+        let after = try curl(["\(url)/still-here"])
+        #expect(after.stdout.contains("path=/still-here\n"), "\(after)")
+    }
 }
