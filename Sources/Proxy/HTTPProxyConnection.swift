@@ -61,6 +61,9 @@ final class HTTPProxyConnection: ProxySideOwner, ProxiedConnection {
     private var toClient: [UInt8] = []
     private var toBackend: [UInt8] = []
     private var clientReading = true
+    /// A bodiless request sent on a reused backend connection, kept until the first byte of its answer: a
+    /// backend that closed that idle connection just as the request went out gets it again on a new one.
+    private var replay: [UInt8]?
     /// After a `101`: bytes pass through unparsed.
     private var upgraded = false
     /// A refusal was sent and the output shut: input is dropped until the client closes (bounded).
@@ -339,7 +342,10 @@ final class HTTPProxyConnection: ProxySideOwner, ProxiedConnection {
         }
         let rewritten = try (current.identityHeaders ?? identityHeaders).rewrite(
             head, peer: facts, upgrade: head.upgrade)
+        let start = toBackend.count
         rewritten.encode(into: &toBackend)
+        let reused = upstream.map { !$0.isClosed } ?? false
+        replay = reused && head.framing == .none && head.upgrade == nil ? Array(toBackend[start...]) : nil
         responseParser.requestMethod = head.method
         connectUpstreamIfNeeded()
     }
@@ -381,6 +387,7 @@ final class HTTPProxyConnection: ProxySideOwner, ProxiedConnection {
     }
 
     private func parseBackend(_ bytes: UnsafeRawBufferPointer) {
+        replay = nil
         guard exchange != nil, exchange?.responseComplete == false else {
             // Bytes nobody asked for: the backend is out of step; never let them reach a later request.
             dropUpstream()
@@ -495,6 +502,13 @@ final class HTTPProxyConnection: ProxySideOwner, ProxiedConnection {
     private func backendFailed(_ reason: String) {
         dropUpstream()
         guard let current = exchange else { return }
+        if let request = replay, !current.responseStarted {
+            // The kept-alive connection was closed under us before any answer: once more, on a new connection.
+            replay = nil
+            toBackend = request
+            connectUpstreamIfNeeded()
+            return
+        }
         if current.responseStarted {
             exchange?.record.decision = .failed
             exchange?.record.reason = reason

@@ -290,6 +290,21 @@ extension ProxyEndToEndTests {
             #expect(line?.decision == "failed", "\(s.proxy.logText)")
         }
 
+        @Test(
+            "A kept-alive backend connection closed just as the next bodiless request went out: the request is sent again on a new connection, and the client never sees the race"
+        )
+        func replayOnClosedKeptAliveConnection() throws {
+            let s = try HTTPProxySetup.start()
+            defer { s.stop() }
+            let reply = try s.curl("/after", [s.url("/drop-next")])  // curl takes the extra URL first
+            #expect(reply.result.status == 0, "\(reply)")
+            #expect(reply.body.contains("\"target\": \"/after\""), "\(reply)")
+            #expect(
+                s.backend.waitForLine(where: { $0.hasPrefix("dropped conn=") }) != nil,
+                "the backend dropped the second request once: \(s.backend.lines)")
+            #expect(s.proxy.requestLine { $0["path"] == "/after" }?["status"] == "200", "\(s.proxy.logText)")
+        }
+
         @Test("A response with Transfer-Encoding: gzip, chunked keeps its gzip coding on the way to the client (curl --tr-encoding decodes it)")
         func transferCodingKept() throws {
             let s = try HTTPProxySetup.start()

@@ -190,6 +190,7 @@ def backend(args):
     def handle(conn, number):
         reader = Reader(conn)
         index = 0
+        drop_next = False
         try:
             while True:
                 head = read_head(reader)
@@ -197,6 +198,11 @@ def backend(args):
                     break
                 request_line, headers = head
                 index += 1
+                if drop_next:
+                    # A kept-alive connection closed by the backend just as the next request arrives.
+                    out("dropped conn=%d index=%d %s" % (number, index, request_line))
+                    break
+                drop_next = request_line.split(" ")[1:2] == ["/drop-next"]
                 with lock:
                     counters["requests"] += 1
                     count = counters["requests"]
