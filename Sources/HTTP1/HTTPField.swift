@@ -9,7 +9,7 @@ public struct HTTPField: Sendable, Equatable {
     public init(_ name: String, _ value: String) {
         self.name = name
         self.value = value
-        self.lowercasedName = name.lowercased()
+        self.lowercasedName = HTTPSyntax.asciiLowercased(name)
     }
 
     public static func == (lhs: HTTPField, rhs: HTTPField) -> Bool {
@@ -45,13 +45,16 @@ extension Array where Element == HTTPField {
     }
 
     /// Appends the encoded fields and the blank line that ends a head.
-    func encode(into text: inout String) {
+    func encode(into buffer: inout [UInt8]) {
         for field in self {
-            text += field.name
-            text += ": "
-            text += field.value
-            text += "\r\n"
+            buffer.append(contentsOf: field.name.utf8)
+            buffer.append(0x3A)
+            buffer.append(0x20)
+            buffer.append(contentsOf: field.value.utf8)
+            buffer.append(0x0D)
+            buffer.append(0x0A)
         }
-        text += "\r\n"
+        buffer.append(0x0D)
+        buffer.append(0x0A)
     }
 }

@@ -110,25 +110,36 @@ struct HTTPMessageParser {
                 index += take
                 state = remaining - UInt64(take) == 0 ? .chunkDataEnd : .chunkData(remaining: remaining - UInt64(take))
             default:
-                // Line-oriented states: collect up to LF, with CR LF required.
-                let byte = bytes[index]
-                index += 1
+                // Line-oriented states: collect up to LF, with CR LF required. The bytes up to the next CR, LF or
+                // NUL are taken in one piece.
                 if sawCR {
-                    guard byte == 0x0A else { throw HTTPParseError(.badLineEnding, "a CR not followed by LF") }
+                    guard bytes[index] == 0x0A else {
+                        throw HTTPParseError(.badLineEnding, "a CR not followed by LF")
+                    }
+                    index += 1
                     sawCR = false
-                    let complete = line
+                    try finishLine(line, emit)
                     line.removeAll(keepingCapacity: true)
-                    try finishLine(complete, emit)
                     continue
                 }
-                switch byte {
+                var stop = index
+                while stop < bytes.count {
+                    let byte = bytes[stop]
+                    if byte == 0x0D || byte == 0x0A || byte == 0x00 { break }
+                    stop += 1
+                }
+                if stop > index {
+                    line.append(contentsOf: UnsafeRawBufferPointer(rebasing: bytes[index..<stop]))
+                    try checkLineLength()
+                    index = stop
+                }
+                guard index < bytes.count else { break }
+                switch bytes[index] {
                 case 0x0D: sawCR = true
                 case 0x0A: throw HTTPParseError(.badLineEnding, "a line ends with a bare LF; lines end with CR LF")
-                case 0x00: throw HTTPParseError(.badLineEnding, "a NUL byte in the message head")
-                default:
-                    line.append(byte)
-                    try checkLineLength()
+                default: throw HTTPParseError(.badLineEnding, "a NUL byte in the message head")
                 }
+                index += 1
             }
         }
         return index

@@ -61,15 +61,20 @@ public struct HTTPRequestHead: Sendable {
 
     /// The head as sent on the wire: request line, fields in order, blank line.
     public func encoded() -> [UInt8] {
-        var text = ""
-        text.reserveCapacity(256)
-        text += method
-        text += " "
-        text += target
-        text += " "
-        text += version.rawValue
-        text += "\r\n"
-        headers.encode(into: &text)
-        return Array(text.utf8)
+        var buffer: [UInt8] = []
+        encode(into: &buffer)
+        return buffer
+    }
+
+    /// Appends the head as sent on the wire to `buffer`.
+    public func encode(into buffer: inout [UInt8]) {
+        buffer.append(contentsOf: method.utf8)
+        buffer.append(0x20)
+        buffer.append(contentsOf: target.utf8)
+        buffer.append(0x20)
+        buffer.append(contentsOf: version.rawValue.utf8)
+        buffer.append(0x0D)
+        buffer.append(0x0A)
+        headers.encode(into: &buffer)
     }
 }

@@ -33,16 +33,21 @@ public struct HTTPResponseHead: Sendable {
 
     /// The head as sent on the wire.
     public func encoded() -> [UInt8] {
-        var text = ""
-        text.reserveCapacity(256)
-        text += version.rawValue
-        text += " "
-        text += String(status)
-        text += " "
-        text += reason
-        text += "\r\n"
-        headers.encode(into: &text)
-        return Array(text.utf8)
+        var buffer: [UInt8] = []
+        encode(into: &buffer)
+        return buffer
+    }
+
+    /// Appends the head as sent on the wire to `buffer`.
+    public func encode(into buffer: inout [UInt8]) {
+        buffer.append(contentsOf: version.rawValue.utf8)
+        buffer.append(0x20)
+        buffer.append(contentsOf: String(status).utf8)
+        buffer.append(0x20)
+        buffer.append(contentsOf: reason.utf8)
+        buffer.append(0x0D)
+        buffer.append(0x0A)
+        headers.encode(into: &buffer)
     }
 
     /// A short complete response the proxy itself sends (an error, a refusal): `text` and a newline as the body,

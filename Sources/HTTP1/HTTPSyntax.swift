@@ -18,7 +18,22 @@ public enum HTTPSyntax {
 
     /// `text` without leading and trailing spaces and tabs.
     static func trimmed(_ text: Substring) -> String {
-        String(text.drop { $0 == " " || $0 == "\t" }.reversed().drop { $0 == " " || $0 == "\t" }.reversed())
+        let bytes = text.utf8
+        var start = bytes.startIndex
+        var end = bytes.endIndex
+        while start < end, bytes[start] == 0x20 || bytes[start] == 0x09 { start = bytes.index(after: start) }
+        while end > start {
+            let before = bytes.index(before: end)
+            guard bytes[before] == 0x20 || bytes[before] == 0x09 else { break }
+            end = before
+        }
+        return String(Substring(bytes[start..<end]))
+    }
+
+    /// ASCII lower case (header names are ASCII tokens); no copy when there is nothing to change.
+    static func asciiLowercased(_ text: String) -> String {
+        guard text.utf8.contains(where: { $0 >= 0x41 && $0 <= 0x5A }) else { return text }
+        return String(decoding: text.utf8.map { $0 >= 0x41 && $0 <= 0x5A ? $0 | 0x20 : $0 }, as: UTF8.self)
     }
 
     /// The lower-cased tokens of the `Connection` fields: hop-by-hop options, and names of fields for this hop only.
@@ -26,8 +41,10 @@ public enum HTTPSyntax {
 
     /// The comma-separated tokens of the `name` fields, trimmed and lower-cased (`Connection: close, Upgrade`).
     static func tokens(_ name: String, in headers: [HTTPField]) -> [String] {
-        headers.filter { $0.lowercasedName == name }.flatMap { $0.value.split(separator: ",") }.map {
-            trimmed($0).lowercased()
+        var tokens: [String] = []
+        for field in headers where field.lowercasedName == name {
+            for token in field.value.split(separator: ",") { tokens.append(asciiLowercased(trimmed(token))) }
         }
+        return tokens
     }
 }

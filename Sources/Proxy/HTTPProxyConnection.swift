@@ -334,7 +334,7 @@ final class HTTPProxyConnection: ProxySideOwner, ProxiedConnection {
         }
         let rewritten = try (current.identityHeaders ?? identityHeaders).rewrite(
             head, peer: facts, upgrade: head.upgrade)
-        toBackend += rewritten.encoded()
+        rewritten.encode(into: &toBackend)
         responseParser.requestMethod = head.method
         connectUpstreamIfNeeded()
     }
@@ -414,7 +414,7 @@ final class HTTPProxyConnection: ProxySideOwner, ProxiedConnection {
                 }
                 var headers = head.headers.removing(HTTPProxyConnection.hopByHop)
                 headers += [HTTPField("Connection", "Upgrade"), HTTPField("Upgrade", head.values("upgrade").first ?? upgrade)]
-                toClient += HTTPResponseHead(status: 101, reason: head.reason, headers: headers, framing: .none).encoded()
+                HTTPResponseHead(status: 101, reason: head.reason, headers: headers, framing: .none).encode(into: &toClient)
                 current.record.status = 101
                 exchange = current
                 switchProtocols()
@@ -457,8 +457,8 @@ final class HTTPProxyConnection: ProxySideOwner, ProxiedConnection {
             } else if current.clientVersion == .http10 {
                 headers.append(HTTPField("Connection", "keep-alive"))
             }
-            toClient += HTTPResponseHead(status: head.status, reason: head.reason, headers: headers, framing: head.framing)
-                .encoded()
+            HTTPResponseHead(status: head.status, reason: head.reason, headers: headers, framing: head.framing)
+                .encode(into: &toClient)
             exchange = current
         case .body(let piece):
             exchange?.record.bytesOut += piece.count
