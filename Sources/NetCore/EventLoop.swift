@@ -54,6 +54,8 @@ public final class EventLoop: @unchecked Sendable {
     private var runningTasks: [@Sendable () -> Void] = []
     /// Loop-confined work queued by the loop itself (deferred closes), run after the current events.
     private var deferred: [() -> Void] = []
+    /// Loop-confined: work for the end of the current iteration (see `runAtEndOfIteration`).
+    private var endOfIteration: [() -> Void] = []
 
     private let stopRequested = Atomic<Bool>(false)
     private let wakeupPending = Atomic<Bool>(false)
@@ -127,8 +129,10 @@ public final class EventLoop: @unchecked Sendable {
             }
             runDueTimers()
             runTasks()
+            runEndOfIteration()
         }
         runTasks()
+        runEndOfIteration()
         shutDownRegistrations()
         thread.store(0, ordering: .releasing)
     }
@@ -152,10 +156,24 @@ public final class EventLoop: @unchecked Sendable {
         }
     }
 
+    /// Runs `work` once the events, timers and tasks of the current iteration are done, before the loop sleeps
+    /// again: for work that batches what the iteration produced (log lines). Loop thread only.
+    public func runAtEndOfIteration(_ work: @escaping () -> Void) {
+        endOfIteration.append(work)
+    }
+
     /// Queues loop-confined work for after the current event, so a failure found inside a handler's call is not
     /// reported back into that same call. Loop thread only.
     func runSoon(_ work: @escaping () -> Void) {
         deferred.append(work)
+    }
+
+    private func runEndOfIteration() {
+        while !endOfIteration.isEmpty {
+            let work = endOfIteration
+            endOfIteration.removeAll()
+            for item in work { item() }
+        }
     }
 
     private func runTasks() {

@@ -8,6 +8,7 @@ public final class ConnectionLogger: Sendable {
 
     public let format: Format
     let descriptor: Int32
+    private let writeLock = Mutex(())
 
     public init(format: Format, descriptor: Int32 = 2) {
         self.format = format
@@ -15,8 +16,9 @@ public final class ConnectionLogger: Sendable {
     }
 
     /// The line for one finished connection.
-    public func log(_ record: ConnectionRecord) {
-        let time = ConnectionLogger.timestamp()
+    public func log(_ record: ConnectionRecord) { write(line(record, time: ConnectionLogger.timestamp())) }
+
+    func line(_ record: ConnectionRecord, time: String) -> String {
         switch format {
         case .text:
             var line = "\(time) conn peer=\(record.peer) identity=\(quoted(record.identity))"
@@ -24,7 +26,7 @@ public final class ConnectionLogger: Sendable {
             line += " decision=\(record.decision.rawValue) reason=\(quoted(record.reason))"
             line += " bytes_in=\(record.bytesIn) bytes_out=\(record.bytesOut)"
             line += " duration_ms=\(ConnectionLogger.tenths(record.durationMilliseconds))"
-            write(line)
+            return line
         case .json:
             let fields: [(String, String)] = [
                 ("time", json(time)), ("event", json("connection")), ("peer", json(record.peer)),
@@ -34,13 +36,14 @@ public final class ConnectionLogger: Sendable {
                 ("bytes_out", "\(record.bytesOut)"),
                 ("duration_ms", ConnectionLogger.tenths(record.durationMilliseconds)),
             ]
-            write("{" + fields.map { "\(json($0.0)):\($0.1)" }.joined(separator: ",") + "}")
+            return "{" + fields.map { "\(json($0.0)):\($0.1)" }.joined(separator: ",") + "}"
         }
     }
 
     /// The access-log line for one HTTP request.
-    public func log(_ record: RequestRecord) {
-        let time = ConnectionLogger.timestamp()
+    public func log(_ record: RequestRecord) { write(line(record, time: ConnectionLogger.timestamp())) }
+
+    func line(_ record: RequestRecord, time: String) -> String {
         let duration = ConnectionLogger.tenths(record.durationMilliseconds)
         switch format {
         case .text:
@@ -49,7 +52,7 @@ public final class ConnectionLogger: Sendable {
             line += " bytes_in=\(record.bytesIn) bytes_out=\(record.bytesOut) duration_ms=\(duration)"
             line += " decision=\(record.decision.rawValue) route=\(quoted(record.route)) rule=\(quoted(record.rule))"
             line += " reason=\(quoted(record.reason))"
-            write(line)
+            return line
         case .json:
             let fields: [(String, String)] = [
                 ("time", json(time)), ("event", json("request")), ("peer", json(record.peer)),
@@ -58,7 +61,7 @@ public final class ConnectionLogger: Sendable {
                 ("duration_ms", duration), ("decision", json(record.decision.rawValue)), ("route", json(record.route)),
                 ("rule", json(record.rule)), ("reason", json(record.reason)),
             ]
-            write("{" + fields.map { "\(json($0.0)):\($0.1)" }.joined(separator: ",") + "}")
+            return "{" + fields.map { "\(json($0.0)):\($0.1)" }.joined(separator: ",") + "}"
         }
     }
 
@@ -72,14 +75,23 @@ public final class ConnectionLogger: Sendable {
     }
 
     private func write(_ line: String) {
-        var bytes = Array((line + "\n").utf8)
-        bytes.withUnsafeMutableBytes { buffer in
-            var offset = 0
-            while offset < buffer.count {
-                let written = Foundation.write(descriptor, buffer.baseAddress! + offset, buffer.count - offset)
-                if written < 0, errno == EINTR { continue }
-                if written <= 0 { return }
-                offset += written
+        var bytes = Array(line.utf8)
+        bytes.append(0x0A)
+        write(bytes)
+    }
+
+    /// Writes whole lines with one `write(2)` (repeated only for a short write), under a lock: a batch from one
+    /// thread never interleaves with another's, even on a pipe.
+    func write(_ bytes: [UInt8]) {
+        writeLock.withLock { _ in
+            bytes.withUnsafeBytes { buffer in
+                var offset = 0
+                while offset < buffer.count {
+                    let written = Foundation.write(descriptor, buffer.baseAddress! + offset, buffer.count - offset)
+                    if written < 0, errno == EINTR { continue }
+                    if written <= 0 { return }
+                    offset += written
+                }
             }
         }
     }
@@ -102,6 +114,10 @@ public final class ConnectionLogger: Sendable {
     static func timestamp() -> String {
         var now = timespec()
         clock_gettime(CLOCK_REALTIME, &now)
+        return timestamp(now)
+    }
+
+    static func timestamp(_ now: timespec) -> String {
         var parts = tm()
         var seconds = now.tv_sec
         gmtime_r(&seconds, &parts)

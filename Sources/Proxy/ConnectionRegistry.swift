@@ -11,6 +11,8 @@ protocol ProxiedConnection: AnyObject {
 final class ConnectionRegistry: @unchecked Sendable {
     // @unchecked: only ever used on the thread of the event loop it belongs to (see ProxyServer).
     private(set) var connections: [ObjectIdentifier: any ProxiedConnection] = [:]
+    /// This loop's pending log lines (HTTP mode batches its per-request lines).
+    let logBatch = LogBatch()
 
     func add(_ connection: any ProxiedConnection) { connections[ObjectIdentifier(connection)] = connection }
     func remove(_ connection: any ProxiedConnection) { connections.removeValue(forKey: ObjectIdentifier(connection)) }

@@ -475,7 +475,7 @@ final class HTTPProxyConnection: ProxySideOwner, ProxiedConnection {
         upgraded = true
         if var current = exchange {
             current.record.durationMilliseconds = Double(loop.nowNanoseconds() &- current.started) / 1_000_000
-            environment.logger.log(current.record)
+            log(current.record)
         }
         exchange = nil
         toBackend += held
@@ -519,7 +519,7 @@ final class HTTPProxyConnection: ProxySideOwner, ProxiedConnection {
     private func completeExchange() {
         guard var current = exchange else { return }
         current.record.durationMilliseconds = Double(loop.nowNanoseconds() &- current.started) / 1_000_000
-        environment.logger.log(current.record)
+        log(current.record)
         exchange = nil
         if current.closeAfter || (current.discardingBody && !current.requestComplete) {
             closeClientGracefully()
@@ -547,7 +547,7 @@ final class HTTPProxyConnection: ProxySideOwner, ProxiedConnection {
         request.reason = refusal.reason
         request.bytesOut = response.count
         request.durationMilliseconds = Double(loop.nowNanoseconds() &- (exchange?.started ?? started)) / 1_000_000
-        environment.logger.log(request)
+        log(request)
         exchange = nil
         held = []
         toClient += response
@@ -593,16 +593,24 @@ final class HTTPProxyConnection: ProxySideOwner, ProxiedConnection {
             exchange = nil
             if current.record.status == 0 { current.record.decision = .failed }
             current.record.durationMilliseconds = Double(loop.nowNanoseconds() &- current.started) / 1_000_000
-            environment.logger.log(current.record)
+            log(current.record)
         }
         idleTimer?.cancel()
         idleTimer = nil
         headTimer?.cancel()
         headTimer = nil
         record.durationMilliseconds = Double(loop.nowNanoseconds() &- started) / 1_000_000
-        environment.logger.log(record)
+        registry.logBatch.append(
+            environment.logger.line(record, time: registry.logBatch.timestamp()), logger: environment.logger,
+            loop: loop)
         registry.remove(self)
         environment.connectionEnded()
+    }
+
+    /// Queues the access-log line of one request in this loop's batch.
+    private func log(_ request: RequestRecord) {
+        let batch = registry.logBatch
+        batch.append(environment.logger.line(request, time: batch.timestamp()), logger: environment.logger, loop: loop)
     }
 
     // MARK: Output, backpressure, idleness
