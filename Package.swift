@@ -13,6 +13,7 @@ let package = Package(
         .library(name: "NetCore", targets: ["NetCore"]),
         .library(name: "MTLS", targets: ["MTLS"]),
         .library(name: "Proxy", targets: ["Proxy"]),
+        .library(name: "HTTPService", targets: ["HTTPService"]),
     ],
     targets: [
         // C libraries from Debian packages, behind the wall.
@@ -32,6 +33,7 @@ let package = Package(
         .target(name: "HTTP1"),
         .target(name: "MTLS", dependencies: ["NetCore", "TLS", "X509"]),
         .target(name: "Proxy", dependencies: ["HTTP1", "MTLS", "NetCore", "TLS", "Policy", "X509"]),
+        .target(name: "HTTPService", dependencies: ["HTTP1", "MTLS", "NetCore", "TLS", "X509"]),
         .target(name: "CLIKit"),
         .target(name: "NetCore", dependencies: ["CShims"]),
         .executableTarget(
@@ -55,6 +57,9 @@ let package = Package(
         .testTarget(name: "MTLSTests", dependencies: ["MTLS", "NetCore", "TLS", "X509", "TestSupport"]),
         .testTarget(name: "ProxyTests", dependencies: ["Proxy", "HTTP1", "NetCore", "Policy", "TLS", "X509", "TestSupport"]),
         .testTarget(name: "HTTP1Tests", dependencies: ["HTTP1"]),
+        .testTarget(
+            name: "HTTPServiceTests",
+            dependencies: ["HTTPService", "HTTP1", "MTLS", "NetCore", "TLS", "X509", "TestSupport"]),
         .testTarget(name: "CLIKitTests", dependencies: ["CLIKit"]),
         .testTarget(name: "NetCoreTests", dependencies: ["NetCore"]),
         .testTarget(name: "EndToEndTests", dependencies: ["TestSupport"]),

@@ -93,6 +93,10 @@ struct HTTPMessageParser {
             case .upgraded:
                 return index
             case .untilClose:
+                bodyBytes += UInt64(bytes.count - index)
+                if let maximum = limits.bodyBytes, bodyBytes > UInt64(maximum) {
+                    throw HTTPParseError(.bodyTooLarge, "the body is larger than \(maximum) bytes")
+                }
                 try emit(.body(UnsafeRawBufferPointer(rebasing: bytes[index...])))
                 return bytes.count
             case .body(let remaining):

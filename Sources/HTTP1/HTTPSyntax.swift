@@ -33,7 +33,15 @@ public enum HTTPSyntax {
     /// ASCII lower case (header names are ASCII tokens); no copy when there is nothing to change.
     static func asciiLowercased(_ text: String) -> String {
         guard text.utf8.contains(where: { $0 >= 0x41 && $0 <= 0x5A }) else { return text }
-        return String(decoding: text.utf8.map { $0 >= 0x41 && $0 <= 0x5A ? $0 | 0x20 : $0 }, as: UTF8.self)
+        let utf8 = text.utf8
+        return String(unsafeUninitializedCapacity: utf8.count) { buffer in
+            var index = 0
+            for byte in utf8 {
+                buffer[index] = byte >= 0x41 && byte <= 0x5A ? byte | 0x20 : byte
+                index += 1
+            }
+            return index
+        }
     }
 
     /// The lower-cased tokens of the `Connection` fields: hop-by-hop options, and names of fields for this hop only.

@@ -439,13 +439,15 @@ final class HTTPProxyConnection: ProxySideOwner, ProxiedConnection {
             }
             var headers = head.headers.removing(names)
             switch head.framing {
+            case .chunked where current.clientVersion == .http11:
+                // Re-chunked as parsed: the backend's codings before the final chunked (gzip, …) still apply.
+                headers.append(HTTPField("Transfer-Encoding", head.values("transfer-encoding").joined(separator: ", ")))
+                current.rechunkResponse = true
+            case .untilClose where current.clientVersion == .http11:
+                headers.append(HTTPField("Transfer-Encoding", "chunked"))
+                current.rechunkResponse = true
             case .chunked, .untilClose:
-                if current.clientVersion == .http11 {
-                    headers.append(HTTPField("Transfer-Encoding", "chunked"))
-                    current.rechunkResponse = true
-                } else {
-                    current.closeAfter = true  // an HTTP/1.0 client reads to the close
-                }
+                current.closeAfter = true  // an HTTP/1.0 client reads to the close
             case .contentLength, .none:
                 break
             }

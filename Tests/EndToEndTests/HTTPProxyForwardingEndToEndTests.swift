@@ -290,6 +290,14 @@ extension ProxyEndToEndTests {
             #expect(line?.decision == "failed", "\(s.proxy.logText)")
         }
 
+        @Test("A response with Transfer-Encoding: gzip, chunked keeps its gzip coding on the way to the client (curl --tr-encoding decodes it)")
+        func transferCodingKept() throws {
+            let s = try HTTPProxySetup.start()
+            defer { s.stop() }
+            let reply = try s.curl("/gzip-chunked", ["--tr-encoding"])
+            #expect(reply.status == 200 && reply.body == "unpacked by the client\n", "\(reply)")
+        }
+
         @Test(
             "A backend sending a malformed response (not HTTP, two Content-Lengths, CL and TE, obs-fold, a 4-digit status): 502, the client connection closed, logged decision=failed",
             arguments: ["garbage", "double-cl", "cl-te", "obs-fold", "bad-status"])

@@ -23,6 +23,7 @@ backend
     "count"}. A request with Expect: 100-continue gets '100 Continue' before its body is read.
 """
 import base64
+import gzip
 import hashlib
 import http.client
 import json
@@ -237,6 +238,13 @@ def backend(args):
                     if length is not None:
                         head += "Content-Length: %s\r\n" % length
                     conn.sendall((head + "X-Backend-Connection: %d\r\n\r\n" % number).encode())
+                    continue
+                if url.path == "/gzip-chunked":
+                    # A transfer coding before the final chunked: what the client gets must still say gzip.
+                    read_body(reader, headers, lambda data: None)
+                    packed = gzip.compress(b"unpacked by the client\n")
+                    conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nTransfer-Encoding: gzip, chunked\r\n\r\n"
+                                 + b"%x\r\n" % len(packed) + packed + b"\r\n0\r\n\r\n")
                     continue
                 if url.path == "/download":
                     read_body(reader, headers, lambda data: None)
