@@ -170,8 +170,13 @@ final class HTTPProxyConnection: ProxySideOwner, ProxiedConnection {
             if upgraded {
                 upstream?.shutdownOutput()
                 if upstream?.receivedEOF != false { closeAll() }
-            } else if closingClient || (exchange == nil && held.isEmpty) {
-                closeAll()
+            } else if closingClient {
+                // The output is shut (or shutting once flushed): the socket closes itself when both directions
+                // are done, without dropping the answer still queued.
+                return
+            } else if exchange == nil && held.isEmpty {
+                // Between requests: done. What is still queued for the client goes out before the close.
+                closeClientGracefully()
             } else if exchange?.requestComplete != true {
                 do { try requestParser.finish() } catch {}
                 exchange?.record.decision = .failed
@@ -567,10 +572,7 @@ final class HTTPProxyConnection: ProxySideOwner, ProxiedConnection {
         downstream.resumeReading()
         clientReading = true
         dropUpstream()
-        if downstream.receivedEOF {
-            closeAll()
-            return
-        }
+        // The socket closes itself once the answer is out and the client's end is done; this bounds the wait.
         loop.schedule(after: HTTPProxyConnection.refusalLinger) { [weak self] in self?.closeAll() }
     }
 
