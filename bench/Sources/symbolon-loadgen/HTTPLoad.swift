@@ -437,7 +437,8 @@ func httpLoad(_ options: Options) throws {
                         let origin = nanoseconds() + 20_000_000
                         let measureStart = origin + UInt64(warmup * 1e9)
                         state.timeline = Timeline(
-                            origin: origin, measureStart: measureStart, measureEnd: measureStart + UInt64(seconds * 1e9))
+                            origin: origin, measureStart: measureStart, measureEnd: measureStart + UInt64(seconds * 1e9)
+                        )
                     }
                 }
             }
@@ -465,7 +466,8 @@ func httpLoad(_ options: Options) throws {
                 $0["server_cpu_s"] = Double(server1 - server0) / hz
                 $0["backend_cpu_s"] = Double(backend1 - backend0) / hz
                 $0["client_cpu_s"] = client1 - client0
-                $0["host_busy"] = host1.total > host0.total
+                $0["host_busy"] =
+                    host1.total > host0.total
                     ? Double(host1.busy - host0.busy) / Double(host1.total - host0.total) : 0
                 $0["server_rss_kib"] = Double(rssKiB(serverPIDs))
             }
@@ -644,7 +646,11 @@ func httpLoad(_ options: Options) throws {
                     drop(index)
                 } else if !open, connection.transport != nil {
                     // Closed after a complete response without saying so, or while idle.
-                    if finished { tally.serverCloses += 1 } else { tally.error("the server closed an idle kept-alive connection") }
+                    if finished {
+                        tally.serverCloses += 1
+                    } else {
+                        tally.error("the server closed an idle kept-alive connection")
+                    }
                     drop(index)
                 }
                 if sending && !pool[index].inFlight && due(index, nanoseconds()) { send(index) }
@@ -659,9 +665,16 @@ func httpLoad(_ options: Options) throws {
     let stats = measured.withLock { $0 }
     var latencies: [UInt64] = []
     var buckets = [Int](repeating: 0, count: bucketCount)
-    var ok = 0, badStatus = 0, errors = 0, serverCloses = 0, reconnectFailures = 0, opened = 0, requests = 0
+    var ok = 0
+    var badStatus = 0
+    var errors = 0
+    var serverCloses = 0
+    var reconnectFailures = 0
+    var opened = 0
+    var requests = 0
     var late = 0
-    var firstError: String?, firstBadStatus: String?
+    var firstError: String?
+    var firstBadStatus: String?
     for tally in all {
         latencies.append(contentsOf: tally.latencies)
         for (index, value) in tally.buckets.enumerated() { buckets[index] += value }
