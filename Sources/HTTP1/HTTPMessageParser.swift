@@ -188,6 +188,7 @@ struct HTTPMessageParser {
             case .response: try parseStatusLine(line)
             }
             headers = []
+            headers.reserveCapacity(16)
             headerBytes = 0
             bodyBytes = 0
             emptyLinesBeforeStart = 0

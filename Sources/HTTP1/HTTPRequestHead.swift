@@ -24,8 +24,10 @@ public struct HTTPRequestHead: Sendable {
 
     /// Whether the connection stays open after this exchange (HTTP/1.1 unless `Connection: close`; HTTP/1.0 only
     /// with `Connection: keep-alive`).
-    public var keepAlive: Bool {
-        let tokens = HTTPSyntax.tokens("connection", in: headers)
+    public var keepAlive: Bool { keepAlive(connectionTokens: HTTPSyntax.connectionTokens(headers)) }
+
+    /// `keepAlive`, from the `Connection` tokens already at hand.
+    public func keepAlive(connectionTokens tokens: [String]) -> Bool {
         switch version {
         case .http11: return !tokens.contains("close")
         case .http10: return tokens.contains("keep-alive")
@@ -36,8 +38,11 @@ public struct HTTPRequestHead: Sendable {
     public var expectsContinue: Bool { values("expect").contains { $0.lowercased() == "100-continue" } }
 
     /// The protocol asked for with `Upgrade` and `Connection: upgrade`, if any.
-    public var upgrade: String? {
-        guard HTTPSyntax.tokens("connection", in: headers).contains("upgrade") else { return nil }
+    public var upgrade: String? { upgrade(connectionTokens: HTTPSyntax.connectionTokens(headers)) }
+
+    /// `upgrade`, from the `Connection` tokens already at hand.
+    public func upgrade(connectionTokens tokens: [String]) -> String? {
+        guard tokens.contains("upgrade") else { return nil }
         return values("upgrade").first
     }
 

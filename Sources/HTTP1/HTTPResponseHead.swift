@@ -22,9 +22,11 @@ public struct HTTPResponseHead: Sendable {
     public func values(_ name: String) -> [String] { headers.values(name) }
 
     /// Whether the sender keeps the connection open after this response.
-    public var keepAlive: Bool {
+    public var keepAlive: Bool { keepAlive(connectionTokens: HTTPSyntax.connectionTokens(headers)) }
+
+    /// `keepAlive`, from the `Connection` tokens already at hand.
+    public func keepAlive(connectionTokens tokens: [String]) -> Bool {
         if framing == .untilClose { return false }
-        let tokens = HTTPSyntax.tokens("connection", in: headers)
         switch version {
         case .http11: return !tokens.contains("close")
         case .http10: return tokens.contains("keep-alive")

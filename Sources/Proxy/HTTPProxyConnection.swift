@@ -301,12 +301,14 @@ final class HTTPProxyConnection: ProxySideOwner, ProxiedConnection {
     }
 
     private func startExchange(_ head: HTTPRequestHead) throws {
+        let tokens = HTTPSyntax.connectionTokens(head.headers)
         var request = RequestRecord(peer: record.peer, identity: record.identity)
         request.method = head.method
         request.path = String(head.target.prefix(512))
         exchange = Exchange(
             record: request, started: loop.nowNanoseconds(), requestFraming: head.framing,
-            clientVersion: head.version, clientKeepAlive: head.keepAlive, upgrade: head.upgrade)
+            clientVersion: head.version, clientKeepAlive: head.keepAlive(connectionTokens: tokens),
+            upgrade: head.upgrade(connectionTokens: tokens))
         let path: RequestPath
         do { path = try RequestPath(target: head.target) } catch let error as RequestPath.Ambiguous {
             throw Refusal(status: 400, reason: error.reason, decision: .rejected)
@@ -325,7 +327,7 @@ final class HTTPProxyConnection: ProxySideOwner, ProxiedConnection {
                 let reason = decision.authorization.reason
                 // A client waiting for 100 Continue, or asking to switch protocols, gets the refusal and a close:
                 // whether it would send its body next is unknowable.
-                if head.expectsContinue || head.upgrade != nil || !head.keepAlive {
+                if head.expectsContinue || exchange?.upgrade != nil || exchange?.clientKeepAlive == false {
                     throw Refusal(status: 403, reason: reason, decision: .denied)
                 }
                 exchange?.record.status = 403
@@ -341,11 +343,11 @@ final class HTTPProxyConnection: ProxySideOwner, ProxiedConnection {
             exchange?.record.rule = decision.authorization.rule ?? "-"
         }
         let rewritten = try (current.identityHeaders ?? identityHeaders).rewrite(
-            head, peer: facts, upgrade: head.upgrade)
+            head, peer: facts, upgrade: exchange?.upgrade, connectionTokens: tokens)
         let start = toBackend.count
         rewritten.encode(into: &toBackend)
         let reused = upstream.map { !$0.isClosed } ?? false
-        replay = reused && head.framing == .none && head.upgrade == nil ? Array(toBackend[start...]) : nil
+        replay = reused && head.framing == .none && exchange?.upgrade == nil ? Array(toBackend[start...]) : nil
         responseParser.requestMethod = head.method
         connectUpstreamIfNeeded()
     }
@@ -444,9 +446,10 @@ final class HTTPProxyConnection: ProxySideOwner, ProxiedConnection {
             }
             current.responseStarted = true
             current.record.status = head.status
-            current.backendKeepAlive = head.keepAlive
+            let tokens = HTTPSyntax.connectionTokens(head.headers)
+            current.backendKeepAlive = head.keepAlive(connectionTokens: tokens)
             var names = HTTPProxyConnection.hopByHop
-            for token in HTTPSyntax.connectionTokens(head.headers) where !IdentityHeaders.protected.contains(token) {
+            for token in tokens where !IdentityHeaders.protected.contains(token) {
                 names.insert(token)
             }
             var headers = head.headers.removing(names)

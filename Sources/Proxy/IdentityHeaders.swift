@@ -80,9 +80,12 @@ struct IdentityHeaders: Sendable {
     }
 
     /// The head the backend gets. `upgrade` keeps the request's `Upgrade` (and says so in `Connection`).
-    func rewrite(_ head: HTTPRequestHead, peer: PeerCertificateFacts?, upgrade: String?) throws -> HTTPRequestHead {
+    func rewrite(
+        _ head: HTTPRequestHead, peer: PeerCertificateFacts?, upgrade: String?, connectionTokens: [String]? = nil
+    ) throws -> HTTPRequestHead {
         var names = strippedNames
-        for token in HTTPSyntax.connectionTokens(head.headers) where !IdentityHeaders.protected.contains(token) {
+        for token in connectionTokens ?? HTTPSyntax.connectionTokens(head.headers)
+        where !IdentityHeaders.protected.contains(token) {
             names.insert(token)
         }
         var headers = head.headers.removing(names)
