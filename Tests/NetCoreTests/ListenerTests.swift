@@ -55,6 +55,15 @@ struct ListenerTests {
             let loop = group.loops[0]
             let recorder = Recorder()
             let channel = LoopBound(try connect(to: listener.localAddress, on: loop, handler: recorder).get())
+            // A round trip first: the connection must have been accepted (not still in the backlog, which closing
+            // the listening socket resets) before the listener goes away.
+            try onLoop(loop) { channel.value.write(Array("ping".utf8)) }
+            var echoed = false
+            for _ in 0..<1000 where !echoed {
+                echoed = try onLoop(loop) { recorder.received.count == 4 }
+                if !echoed { usleep(10_000) }
+            }
+            #expect(echoed, "the echo server never answered")
             listener.close()
             listener.close()
             guard case .failure(let error) = try connect(to: listener.localAddress, on: loop) else {
@@ -67,7 +76,7 @@ struct ListenerTests {
                 channel.value.shutdownOutput()
             }
             #expect(recorder.eof.wait())
-            #expect(try onLoop(loop) { recorder.received } == Array("still here".utf8))
+            #expect(try onLoop(loop) { recorder.received } == Array("pingstill here".utf8))
         }
     }
 
