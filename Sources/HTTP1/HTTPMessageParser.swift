@@ -160,7 +160,8 @@ struct HTTPMessageParser {
         case .startLine:
             if line.count > limits.requestLine {
                 throw HTTPParseError(
-                    .uriTooLong, "the \(kind == .request ? "request" : "status") line is longer than \(limits.requestLine) bytes")
+                    .uriTooLong,
+                    "the \(kind == .request ? "request" : "status") line is longer than \(limits.requestLine) bytes")
             }
         case .headers, .trailers:
             if headerBytes + line.count > limits.headerBytes {
@@ -328,7 +329,8 @@ struct HTTPMessageParser {
             let framing: HTTPFraming = declared ?? .none
             try emit(
                 .requestHead(
-                    HTTPRequestHead(method: method, target: target, version: version, headers: headers, framing: framing)))
+                    HTTPRequestHead(
+                        method: method, target: target, version: version, headers: headers, framing: framing)))
             try startBody(framing, emit)
         case .response:
             let framing: HTTPFraming

@@ -63,7 +63,8 @@ struct RouteDocument: Decodable {
                 || !method.utf8.allSatisfy({ (0x41...0x5A).contains($0) || $0 == UInt8(ascii: "-") })
             {
                 throw PolicyError(
-                    .invalidValue, "a method is an upper-case name such as GET or POST", path: "\(path).methods[\(index)]")
+                    .invalidValue, "a method is an upper-case name such as GET or POST",
+                    path: "\(path).methods[\(index)]")
             }
             methods = Set(list)
         }
@@ -99,7 +100,8 @@ struct RouteDocument: Decodable {
             let rulePath = "\(path).allow[\(list.currentIndex)]"
             let rule: KeyedDecodingContainer<JSONKey>
             do { rule = try list.nestedContainer(keyedBy: JSONKey.self) } catch {
-                throw PolicyError(.wrongType, "must be a rule object such as { \"spiffeId\": \"spiffe://…\" }", path: rulePath)
+                throw PolicyError(
+                    .wrongType, "must be a rule object such as { \"spiffeId\": \"spiffe://…\" }", path: rulePath)
             }
             rules.append(try PolicyDocument.rule(rule, path: rulePath))
         }

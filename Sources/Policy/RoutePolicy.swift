@@ -23,7 +23,8 @@ public struct RoutePolicy: Sendable, CustomStringConvertible {
                 route: nil,
                 authorization: AuthorizationDecision(
                     isAllowed: false, rule: nil,
-                    reason: "no route matches \(method) \(AuthorizationPolicy.escapingControlCharacters(path.description))"
+                    reason:
+                        "no route matches \(method) \(AuthorizationPolicy.escapingControlCharacters(path.description))"
                 ))
         }
         guard let leaf else {

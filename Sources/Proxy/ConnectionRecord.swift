@@ -45,8 +45,11 @@ extension ConnectionRecord {
     mutating func noteRefusal(_ tls: TLSChannel, error: (any Error)?) {
         let rejection = tls.connection.rejection
         let refused = [TLSError.Code.peerCertificateMissing, .peerCertificateRejected, .peerNotAuthorized]
-        decision = rejection != nil || (error as? TLSError).map { refused.contains($0.code) } == true ? .denied : .failed
-        if let rejection, rejection.code != .peerCertificateMissing, let claimed = tls.connection.presentedLeafDescription {
+        decision =
+            rejection != nil || (error as? TLSError).map { refused.contains($0.code) } == true ? .denied : .failed
+        if let rejection, rejection.code != .peerCertificateMissing,
+            let claimed = tls.connection.presentedLeafDescription
+        {
             identity = claimed
         }
         reason = (error.map { "\($0)" }) ?? rejection?.reason ?? "closed during the handshake"

@@ -274,7 +274,8 @@ final class HTTPProxyConnection: ProxySideOwner, ProxiedConnection {
                 self.refuse(
                     Refusal(
                         status: 408,
-                        reason: "the request head did not arrive within \(Int(self.options.requestHeadTimeout.seconds))s",
+                        reason:
+                            "the request head did not arrive within \(Int(self.options.requestHeadTimeout.seconds))s",
                         decision: .rejected))
             }
         } else if !waiting, let timer = headTimer {
@@ -321,7 +322,8 @@ final class HTTPProxyConnection: ProxySideOwner, ProxiedConnection {
         let current = environment.credentials
         if let routes = current.routes {
             let decision = routes.evaluate(
-                method: head.method, host: head.values("host").first, path: path, leaf: downstream.tls?.connection.peer?.leaf)
+                method: head.method, host: head.values("host").first, path: path,
+                leaf: downstream.tls?.connection.peer?.leaf)
             exchange?.record.route = decision.route ?? "-"
             guard decision.isAllowed else {
                 let reason = decision.authorization.reason
@@ -427,8 +429,11 @@ final class HTTPProxyConnection: ProxySideOwner, ProxiedConnection {
                     throw Refusal(status: 502, reason: "the backend switched protocols unasked", decision: .failed)
                 }
                 var headers = head.headers.removing(HTTPProxyConnection.hopByHop)
-                headers += [HTTPField("Connection", "Upgrade"), HTTPField("Upgrade", head.values("upgrade").first ?? upgrade)]
-                HTTPResponseHead(status: 101, reason: head.reason, headers: headers, framing: .none).encode(into: &toClient)
+                headers += [
+                    HTTPField("Connection", "Upgrade"), HTTPField("Upgrade", head.values("upgrade").first ?? upgrade),
+                ]
+                HTTPResponseHead(status: 101, reason: head.reason, headers: headers, framing: .none).encode(
+                    into: &toClient)
                 current.record.status = 101
                 exchange = current
                 switchProtocols()
@@ -565,7 +570,8 @@ final class HTTPProxyConnection: ProxySideOwner, ProxiedConnection {
             closeAll()
             return
         }
-        let response = HTTPResponseHead.simple(status: refusal.status, text: "symbolon: \(refusal.reason)", closing: true)
+        let response = HTTPResponseHead.simple(
+            status: refusal.status, text: "symbolon: \(refusal.reason)", closing: true)
         request.status = refusal.status
         request.decision = refusal.decision
         request.reason = refusal.reason

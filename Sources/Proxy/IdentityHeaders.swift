@@ -52,7 +52,9 @@ struct IdentityHeaders: Sendable {
         if details.contains(.chain) {
             element += ";Chain=\"\(IdentityHeaders.urlEncoded(presented.map(\.pemEncoded).joined()))\""
         }
-        if details.contains(.subject) { element += ";Subject=\(IdentityHeaders.xfccValue(leaf.subject.description, quote: true))" }
+        if details.contains(.subject) {
+            element += ";Subject=\(IdentityHeaders.xfccValue(leaf.subject.description, quote: true))"
+        }
         for name in leaf.subjectAlternativeNames {
             switch name {
             case .uri(let uri) where details.contains(.uri): element += ";URI=\(IdentityHeaders.xfccValue(uri))"

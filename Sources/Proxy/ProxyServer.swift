@@ -20,7 +20,8 @@ public final class ProxyServer: Sendable {
     /// Loads every file (failing with an error that names the file) and prepares the event loops.
     public init(configuration: ProxyConfiguration, logger: ConnectionLogger) throws {
         environment = ProxyEnvironment(
-            configuration: configuration, logger: logger, credentials: try ProxyCredentials(configuration: configuration))
+            configuration: configuration, logger: logger,
+            credentials: try ProxyCredentials(configuration: configuration))
         let threads =
             configuration.threads > 0 ? configuration.threads : ProcessInfo.processInfo.activeProcessorCount
         group = try EventLoopGroup(loopCount: threads)

@@ -30,7 +30,8 @@ struct HTTPModeOptions {
             help: "The header carrying the token (default X-Symbolon-Identity)."),
         .option(long: "identity-token-ttl", valueName: "DURATION", help: "Lifetime of each token (default 60s)."),
         .option(long: "routes", valueName: "FILE", help: "Per-route policy (JSON, docs/http.md); default deny."),
-        .option(long: "max-body-size", valueName: "BYTES", help: "Refuse larger request bodies with 413 (default: none)."),
+        .option(
+            long: "max-body-size", valueName: "BYTES", help: "Refuse larger request bodies with 413 (default: none)."),
         .option(
             long: "max-header-size", valueName: "BYTES",
             help: "Refuse larger request header sections with 431 (default 32768)."),
@@ -44,7 +45,8 @@ struct HTTPModeOptions {
 
     static let httpOnlyNames = [
         "xfcc", "xfcc-details", "no-client-cert-headers", "identity-header", "no-identity-header", "sign-identity",
-        "signed-identity-header", "identity-token-ttl", "routes", "max-body-size", "max-header-size", "request-head-timeout",
+        "signed-identity-header", "identity-token-ttl", "routes", "max-body-size", "max-header-size",
+        "request-head-timeout",
         "unsafe-forward-inbound-identity-headers",
     ]
 

@@ -105,7 +105,8 @@ struct ProxyOptions {
         logger.event(
             "listening",
             "proxy \(configuration.mode.rawValue) on \(address) → \(configuration.target)"
-                + (configuration.http == nil ? "" : "; mode http") + (proxy.credentials.policy.map { "; policy: \($0)" } ?? "")
+                + (configuration.http == nil ? "" : "; mode http")
+                + (proxy.credentials.policy.map { "; policy: \($0)" } ?? "")
                 + (proxy.credentials.routes.map { "; routes: \($0)" } ?? ""))
         proxy.run()
         return .success

@@ -305,7 +305,9 @@ extension ProxyEndToEndTests {
             #expect(s.proxy.requestLine { $0["path"] == "/after" }?["status"] == "200", "\(s.proxy.logText)")
         }
 
-        @Test("A response with Transfer-Encoding: gzip, chunked keeps its gzip coding on the way to the client (curl --tr-encoding decodes it)")
+        @Test(
+            "A response with Transfer-Encoding: gzip, chunked keeps its gzip coding on the way to the client (curl --tr-encoding decodes it)"
+        )
         func transferCodingKept() throws {
             let s = try HTTPProxySetup.start()
             defer { s.stop() }

@@ -161,7 +161,8 @@ extension ProxyEndToEndTests {
         }
 
         @Test(
-            "A certificate whose CN holds a newline and a fake log line cannot forge a line in the text log: every line still starts with a timestamp")
+            "A certificate whose CN holds a newline and a fake log line cannot forge a line in the text log: every line still starts with a timestamp"
+        )
         func logInjection() throws {
             let pki = try ProxyPKI.shared.get()
             let forged = try ProxyPKI.forgeLeaf(

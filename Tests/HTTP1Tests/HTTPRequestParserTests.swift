@@ -210,7 +210,8 @@ struct HTTPRequestParserTests {
         let big = "GET / HTTP/1.1\r\nHost: x\r\nA: " + String(repeating: "v", count: 300) + "\r\n\r\n"
         #expect(Parsed(big, limits: limits).error?.code == .headersTooLarge)
         #expect(
-            Parsed("POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 11\r\n\r\n", limits: limits).error?.code == .bodyTooLarge)
+            Parsed("POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 11\r\n\r\n", limits: limits).error?.code
+                == .bodyTooLarge)
         let chunked = "POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n8\r\n12345678\r\n8\r\n"
         #expect(Parsed(chunked, limits: limits).error?.code == .bodyTooLarge)
     }

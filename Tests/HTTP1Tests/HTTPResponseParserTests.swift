@@ -92,18 +92,23 @@ struct HTTPResponseParserTests {
         #expect(cut.error?.code == .truncated)
     }
 
-    @Test("responses are held to the same framing rules as requests", arguments: [
-        ("HTTP/1.1 200 OK\r\nContent-Length: 1\r\nTransfer-Encoding: chunked\r\n\r\n", HTTPParseError.Code.ambiguousFraming),
-        ("HTTP/1.1 200 OK\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\n", .ambiguousFraming),
-        ("HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip\r\n\r\n", .badTransferEncoding),
-        ("HTTP/1.1 200 OK\r\nX: a\r\n b\r\n\r\n", .obsoleteLineFolding),
-        ("HTTP/1.1 200 OK\r\nX : a\r\n\r\n", .badHeader),
-        ("HTTP/1.1 200 OK\nContent-Length: 0\n\n", .badLineEnding),
-        ("HTTP/1.1 2000 OK\r\n\r\n", .badRequestLine),
-        ("HTTP/1.1 20 OK\r\n\r\n", .badRequestLine),
-        ("HTTP/2 200 OK\r\n\r\n", .badRequestLine),
-        ("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n", .badChunk),
-    ])
+    @Test(
+        "responses are held to the same framing rules as requests",
+        arguments: [
+            (
+                "HTTP/1.1 200 OK\r\nContent-Length: 1\r\nTransfer-Encoding: chunked\r\n\r\n",
+                HTTPParseError.Code.ambiguousFraming
+            ),
+            ("HTTP/1.1 200 OK\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\n", .ambiguousFraming),
+            ("HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip\r\n\r\n", .badTransferEncoding),
+            ("HTTP/1.1 200 OK\r\nX: a\r\n b\r\n\r\n", .obsoleteLineFolding),
+            ("HTTP/1.1 200 OK\r\nX : a\r\n\r\n", .badHeader),
+            ("HTTP/1.1 200 OK\nContent-Length: 0\n\n", .badLineEnding),
+            ("HTTP/1.1 2000 OK\r\n\r\n", .badRequestLine),
+            ("HTTP/1.1 20 OK\r\n\r\n", .badRequestLine),
+            ("HTTP/2 200 OK\r\n\r\n", .badRequestLine),
+            ("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n", .badChunk),
+        ])
     func malformed(text: String, code: HTTPParseError.Code) {
         #expect(ParsedResponse(text).error?.code == code, "\(text.debugDescription)")
         #expect(ParsedResponse(text, chunk: 1).error?.code == code, "byte by byte: \(text.debugDescription)")
@@ -122,7 +127,8 @@ struct HTTPResponseParserTests {
 struct HTTPRequestParserStoppingTests {
     @Test("stopAfterEnd returns at the end of each pipelined request; the rest parses on the next call")
     func pipelined() throws {
-        let bytes = Array("GET /a HTTP/1.1\r\nHost: x\r\n\r\nPOST /b HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n\r\nhi".utf8)
+        let bytes = Array(
+            "GET /a HTTP/1.1\r\nHost: x\r\n\r\nPOST /b HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n\r\nhi".utf8)
         var parser = HTTPRequestParser()
         var targets: [String] = []
         var offset = 0

@@ -17,10 +17,12 @@ struct RequestPathTests {
         #expect(try RequestPath(target: "*").isAsterisk)
     }
 
-    @Test("paths backends read differently are refused", arguments: [
-        "/../admin", "/a/./b", "/a/%2e%2e/b", "/a/%2E/b", "/a%2Fb", "/a%2fb", "/a%5Cb", "/a\\b", "//admin", "/a//b",
-        "/a/..;/b", "/a%", "/a%zz", "/a%4", "http://evil/x", "example.com:443", "", "/a#frag",
-    ])
+    @Test(
+        "paths backends read differently are refused",
+        arguments: [
+            "/../admin", "/a/./b", "/a/%2e%2e/b", "/a/%2E/b", "/a%2Fb", "/a%2fb", "/a%5Cb", "/a\\b", "//admin", "/a//b",
+            "/a/..;/b", "/a%", "/a%zz", "/a%4", "http://evil/x", "example.com:443", "", "/a#frag",
+        ])
     func refused(target: String) {
         #expect(throws: RequestPath.Ambiguous.self, "\(target)") { try RequestPath(target: target) }
     }
@@ -58,7 +60,9 @@ struct RoutePolicyTests {
         #expect(allowed.authorization.rule == "spiffe-id spiffe://acme.internal/ns/shop/*")
         let refused = try decide("POST", "/refunds/7", shop)
         #expect(!refused.isAllowed && refused.route == "refunds")
-        #expect(refused.authorization.reason.contains("route \"refunds\" does not allow spiffe://acme.internal/ns/shop/web"))
+        #expect(
+            refused.authorization.reason.contains("route \"refunds\" does not allow spiffe://acme.internal/ns/shop/web")
+        )
         #expect(try decide("POST", "/refunds/7", finance).authorization.rule == "finance")
     }
 
@@ -78,20 +82,31 @@ struct RoutePolicyTests {
         #expect(try !decide("GET", "/healthz", nil).isAllowed)  // every rule needs a certificate
     }
 
-    @Test("mistakes in the file are errors naming the JSON path", arguments: [
-        (#"{"routes":[{"path":"/a","pathPrefix":"/a","allow":[{"any":true}]}]}"#, "routes[0]", PolicyError.Code.conflictingKeys),
-        (#"{"routes":[{"path":"/a","allow":[{"any":true}],"method":["GET"]}]}"#, "routes[0].method", .unknownKey),
-        (#"{"routes":[{"allow":[{"any":true}]}]}"#, "routes[0]", .missingKey),
-        (#"{"routes":[{"path":"/a"}]}"#, "routes[0]", .missingKey),
-        (#"{"routes":[{"path":"/a","allow":[]}]}"#, "routes[0].allow", .emptyRule),
-        (#"{"routes":[{"path":"a","allow":[{"any":true}]}]}"#, "routes[0].path", .invalidValue),
-        (#"{"routes":[{"path":"/a/**/b","allow":[{"any":true}]}]}"#, "routes[0].path", .invalidValue),
-        (#"{"routes":[{"pathPrefix":"/a/*","allow":[{"any":true}]}]}"#, "routes[0].pathPrefix", .invalidValue),
-        (#"{"routes":[{"path":"/a","methods":["get"],"allow":[{"any":true}]}]}"#, "routes[0].methods[0]", .invalidValue),
-        (#"{"routes":[{"path":"/a","host":"*.*.x","allow":[{"any":true}]}]}"#, "routes[0].host", .invalidValue),
-        (#"{"routes":[{"path":"/a","allow":[{"spifeId":"spiffe://a/b"}]}]}"#, "routes[0].allow[0].spifeId", .unknownKey),
-        (#"{"routes":[{"path":"/a","path":"/b","allow":[{"any":true}]}]}"#, "routes[0]", .duplicateKey),
-    ])
+    @Test(
+        "mistakes in the file are errors naming the JSON path",
+        arguments: [
+            (
+                #"{"routes":[{"path":"/a","pathPrefix":"/a","allow":[{"any":true}]}]}"#, "routes[0]",
+                PolicyError.Code.conflictingKeys
+            ),
+            (#"{"routes":[{"path":"/a","allow":[{"any":true}],"method":["GET"]}]}"#, "routes[0].method", .unknownKey),
+            (#"{"routes":[{"allow":[{"any":true}]}]}"#, "routes[0]", .missingKey),
+            (#"{"routes":[{"path":"/a"}]}"#, "routes[0]", .missingKey),
+            (#"{"routes":[{"path":"/a","allow":[]}]}"#, "routes[0].allow", .emptyRule),
+            (#"{"routes":[{"path":"a","allow":[{"any":true}]}]}"#, "routes[0].path", .invalidValue),
+            (#"{"routes":[{"path":"/a/**/b","allow":[{"any":true}]}]}"#, "routes[0].path", .invalidValue),
+            (#"{"routes":[{"pathPrefix":"/a/*","allow":[{"any":true}]}]}"#, "routes[0].pathPrefix", .invalidValue),
+            (
+                #"{"routes":[{"path":"/a","methods":["get"],"allow":[{"any":true}]}]}"#, "routes[0].methods[0]",
+                .invalidValue
+            ),
+            (#"{"routes":[{"path":"/a","host":"*.*.x","allow":[{"any":true}]}]}"#, "routes[0].host", .invalidValue),
+            (
+                #"{"routes":[{"path":"/a","allow":[{"spifeId":"spiffe://a/b"}]}]}"#, "routes[0].allow[0].spifeId",
+                .unknownKey
+            ),
+            (#"{"routes":[{"path":"/a","path":"/b","allow":[{"any":true}]}]}"#, "routes[0]", .duplicateKey),
+        ])
     func mistakes(json: String, path: String, code: PolicyError.Code) {
         do {
             _ = try RoutePolicy.parse(json: Data(json.utf8))

@@ -132,8 +132,9 @@ struct IdentityHeadersTests {
         #expect(!options.warnings.isEmpty)
     }
 
-    @Test("the signed token verifies with the proxy's public key, binds the request, and breaks when touched",
-          arguments: [KeyAlgorithm.ecdsaP256, .ecdsaP384, .ed25519])
+    @Test(
+        "the signed token verifies with the proxy's public key, binds the request, and breaks when touched",
+        arguments: [KeyAlgorithm.ecdsaP256, .ecdsaP384, .ed25519])
     func signedToken(algorithm: KeyAlgorithm) throws {
         let key = try PrivateKey.generate(algorithm)
         let signer = try IdentitySigner(key: key, ttl: .seconds(60))

@@ -89,7 +89,9 @@ final class ClientConnection {
         var offset = 0
         let count = outbox.bytes.count
         while offset < count {
-            let sent = outbox.bytes.withUnsafeBytes { send(fd, $0.baseAddress! + offset, count - offset, Int32(MSG_NOSIGNAL)) }
+            let sent = outbox.bytes.withUnsafeBytes {
+                send(fd, $0.baseAddress! + offset, count - offset, Int32(MSG_NOSIGNAL))
+            }
             if sent < 0 {
                 if errno == EINTR { continue }
                 throw LoadgenError("send: \(errnoText())")

@@ -92,7 +92,9 @@ struct Options {
     let command: String
 
     init(_ arguments: [String]) throws {
-        guard let first = arguments.first else { throw LoadgenError("usage: symbolon-loadgen COMMAND --option value …") }
+        guard let first = arguments.first else {
+            throw LoadgenError("usage: symbolon-loadgen COMMAND --option value …")
+        }
         command = first
         var index = 1
         while index < arguments.count {
@@ -314,7 +316,7 @@ func bulk(_ options: Options) throws {
     guard got == bytes else { throw LoadgenError("bulk: received \(got) of \(bytes) bytes") }
     emit(
         "RESULT mode=bulk bytes=\(bytes) seconds=\(String(format: "%.4f", seconds))",
-        "mib_per_s=\(String(format: "%.1f", Double(bytes) / 1048576 / seconds))",
+        "mib_per_s=\(String(format: "%.1f", Double(bytes) / 1_048_576 / seconds))",
         "client_cpu_s=\(String(format: "%.3f", cpu))")
 }
 
@@ -337,7 +339,7 @@ func plainBulk(_ options: Options) throws {
     guard got == bytes else { throw LoadgenError("plain-bulk: received \(got) of \(bytes) bytes") }
     emit(
         "RESULT mode=plain-bulk bytes=\(bytes) seconds=\(String(format: "%.4f", seconds))",
-        "mib_per_s=\(String(format: "%.1f", Double(bytes) / 1048576 / seconds))")
+        "mib_per_s=\(String(format: "%.1f", Double(bytes) / 1_048_576 / seconds))")
 }
 
 func hold(_ options: Options) throws {
