@@ -46,7 +46,6 @@ final class HTTPProxyConnection: ProxySideOwner, ProxiedConnection {
     private let identityHeaders: IdentityHeaders
     let downstream = ProxySide(role: .downstream)
     private var upstream: ProxySide?
-    private var upstreamReady = false
     private var record: ConnectionRecord
     private let started: UInt64
     private var finished = false
@@ -68,8 +67,10 @@ final class HTTPProxyConnection: ProxySideOwner, ProxiedConnection {
     private var upgraded = false
     /// A refusal was sent and the output shut: input is dropped until the client closes (bounded).
     private var closingClient = false
-    private var lastActivity: UInt64 = 0
-    private var idleTimer: TimerHandle?
+    private lazy var idle = IdleWatch(
+        loop: loop, limit: { [unowned self] in configuration.idleTimeout },
+        pending: { [unowned self] in downstream.pendingWriteBytes + (upstream?.pendingWriteBytes ?? 0) },
+        expired: { [weak self] limit in self?.idleExpired(after: limit) })
     /// Running while a request head is incomplete (see `HTTPProxyOptions.requestHeadTimeout`).
     private var headTimer: TimerHandle?
 
@@ -130,16 +131,15 @@ final class HTTPProxyConnection: ProxySideOwner, ProxiedConnection {
         if side === downstream {
             record.noteAdmitted(tls)
             facts = tls.connection.peer.flatMap { identityHeaders.facts(for: $0) }
-            watchIdle()
+            idle.start()
         } else if side === upstream {
-            upstreamReady = true
             flushBackend()
             updateClientReading()
         }
     }
 
     func side(_ side: ProxySide, didRead bytes: UnsafeRawBufferPointer) {
-        lastActivity = loop.nowNanoseconds()
+        idle.touch()
         if side === downstream {
             record.bytesIn += bytes.count
             if closingClient { return }
@@ -222,7 +222,6 @@ final class HTTPProxyConnection: ProxySideOwner, ProxiedConnection {
             closeAll()
         } else if side === upstream {
             upstream = nil
-            upstreamReady = false
             if upgraded {
                 closeAll()
             } else if exchange != nil, exchange?.responseComplete == false {
@@ -361,7 +360,6 @@ final class HTTPProxyConnection: ProxySideOwner, ProxiedConnection {
         let side = ProxySide(role: .upstream)
         side.connection = self
         upstream = side
-        upstreamReady = false
         let method = responseParser.requestMethod
         responseParser = HTTPResponseParser()
         responseParser.requestMethod = method
@@ -382,8 +380,6 @@ final class HTTPProxyConnection: ProxySideOwner, ProxiedConnection {
                         dropUpstream()
                         backendFailed("cannot start TLS to the backend: \(error)")
                     }
-                } else {
-                    upstreamReady = true
                 }
             }
             flush()
@@ -529,7 +525,6 @@ final class HTTPProxyConnection: ProxySideOwner, ProxiedConnection {
     private func dropUpstream() {
         guard let side = upstream else { return }
         upstream = nil
-        upstreamReady = false
         toBackend.removeAll(keepingCapacity: true)
         side.close()
     }
@@ -622,8 +617,7 @@ final class HTTPProxyConnection: ProxySideOwner, ProxiedConnection {
             current.record.durationMilliseconds = Double(loop.nowNanoseconds() &- current.started) / 1_000_000
             log(current.record)
         }
-        idleTimer?.cancel()
-        idleTimer = nil
+        idle.stop()
         headTimer?.cancel()
         headTimer = nil
         record.durationMilliseconds = Double(loop.nowNanoseconds() &- started) / 1_000_000
@@ -649,7 +643,7 @@ final class HTTPProxyConnection: ProxySideOwner, ProxiedConnection {
     }
 
     private func flushBackend() {
-        guard !toBackend.isEmpty, upstreamReady, let upstream else { return }
+        guard !toBackend.isEmpty, let upstream, upstream.isReady else { return }
         toBackend.withUnsafeBytes { upstream.write($0) }
         toBackend.removeAll(keepingCapacity: toBackend.count <= HTTPProxyConnection.flushThreshold)
     }
@@ -669,30 +663,16 @@ final class HTTPProxyConnection: ProxySideOwner, ProxiedConnection {
         var wanted = held.count < HTTPProxyConnection.heldLimit
         if wanted, toBackend.count >= HTTPProxyConnection.flushThreshold { wanted = false }
         if wanted, let upstream, exchange != nil || upgraded {
-            wanted = upstreamReady && upstream.isWritable
+            wanted = upstream.isReady && upstream.isWritable
         }
         guard wanted != clientReading else { return }
         clientReading = wanted
         if wanted { downstream.resumeReading() } else { downstream.pauseReading() }
     }
 
-    private func watchIdle() {
-        lastActivity = loop.nowNanoseconds()
-        scheduleIdleCheck()
-    }
-
-    private func scheduleIdleCheck() {
-        idleTimer = loop.schedule(after: configuration.idleTimeout / 4) { [weak self] in self?.checkIdle() }
-    }
-
-    private func checkIdle() {
+    private func idleExpired(after limit: Duration) {
         guard !finished else { return }
-        let idle = Double(loop.nowNanoseconds() &- lastActivity) / 1e9
-        guard idle >= configuration.idleTimeout.seconds else {
-            scheduleIdleCheck()
-            return
-        }
-        record.reason += "; closed after \(Int(configuration.idleTimeout.seconds))s without traffic (idle timeout)"
+        record.reason += "; closed after \(Int(limit.seconds))s without progress (idle timeout)"
         closeAll()
     }
 }

@@ -41,12 +41,12 @@ struct IdentityHeaders: Sendable {
     /// The facts about an authenticated peer; nil for an unauthenticated one.
     func facts(for peer: PeerIdentity) -> PeerCertificateFacts? {
         guard let leaf = peer.leaf else { return nil }
-        let hash = Digest.sha256(leaf.der)
+        let hash = leaf.fingerprintSHA256
         // The chain the client was verified through, without the trust anchor.
         let presented = peer.chain.count > 1 ? Array(peer.chain.dropLast()) : peer.chain
         var element = ""
         if let proxyURI { element += "By=\(IdentityHeaders.xfccValue(proxyURI));" }
-        element += "Hash=" + hash.map { String(format: "%02x", $0) }.joined()
+        element += "Hash=" + hash.hexString
         let details = options.xfccDetails
         if details.contains(.cert) { element += ";Cert=\"\(IdentityHeaders.urlEncoded(leaf.pemEncoded))\"" }
         if details.contains(.chain) {

@@ -25,8 +25,7 @@ struct IdentitySigner: Sendable {
     /// The token for one request by `peer`.
     func token(peer: PeerCertificateFacts, method: String, target: String, now: Date = Date()) throws -> String {
         let issued = Int(now.timeIntervalSince1970)
-        var nonce = SystemRandomNumberGenerator()
-        let jti = String(format: "%016llx%016llx", nonce.next() as UInt64, nonce.next() as UInt64)
+        let jti = SecureRandom.bytes(16).hexString
         var claims = "{\"iss\":\"symbolon-proxy\",\"sub\":\(JSONText.quoted(peer.identity))"
         if let spiffeID = peer.spiffeID { claims += ",\"spiffe_id\":\(JSONText.quoted(spiffeID))" }
         claims += ",\"cnf\":{\"x5t#S256\":\"\(peer.thumbprint)\"}"

@@ -22,10 +22,10 @@ final class ProxyConnection: ProxySideOwner, ProxiedConnection {
     private var finished = false
     /// Downstream bytes read before the upstream side was ready (connected, and through its handshake).
     private var early: [UInt8] = []
-    /// Monotonic time of the last byte in either direction, for the idle timeout.
-    private var lastActivity: UInt64 = 0
-    private var idleTimer: TimerHandle?
-    private var pendingAtLastCheck = 0
+    private lazy var idle = IdleWatch(
+        loop: loop, limit: { [unowned self] in currentIdleLimit },
+        pending: { [unowned self] in downstream.pendingWriteBytes + upstream.pendingWriteBytes },
+        expired: { [weak self] limit in self?.idleExpired(after: limit) })
 
     private init(
         environment: ProxyEnvironment, registry: ConnectionRegistry, loop: EventLoop, credentials: ProxyCredentials,
@@ -122,7 +122,7 @@ final class ProxyConnection: ProxySideOwner, ProxiedConnection {
         }
         if downstream.receivedEOF { upstream.shutdownOutput() }
         downstream.resumeReading()
-        watchIdle()
+        idle.start()
     }
 
     // MARK: Events from the sides
@@ -140,7 +140,7 @@ final class ProxyConnection: ProxySideOwner, ProxiedConnection {
     }
 
     func side(_ side: ProxySide, didRead bytes: UnsafeRawBufferPointer) {
-        lastActivity = loop.nowNanoseconds()
+        idle.touch()
         if side === downstream { record.bytesIn += bytes.count } else { record.bytesOut += bytes.count }
         let destination = other(side)
         guard destination.isReady else {
@@ -162,10 +162,7 @@ final class ProxyConnection: ProxySideOwner, ProxiedConnection {
         closeIfDone()
         // Half-closed, the connection now waits for the other side: from here on it gets the shorter linger
         // timeout, so a peer that never reads (or never closes) cannot hold it for the whole idle timeout.
-        if !finished, idleTimer != nil {
-            idleTimer?.cancel()
-            scheduleIdleCheck()
-        }
+        if !finished { idle.limitChanged() }
     }
 
     func side(_ side: ProxySide, didCloseWith error: (any Error)?) {
@@ -205,12 +202,6 @@ final class ProxyConnection: ProxySideOwner, ProxiedConnection {
         finish()
     }
 
-    /// Starts watching for inactivity: one timer per connection at a quarter of the idle timeout, not one per byte.
-    private func watchIdle() {
-        lastActivity = loop.nowNanoseconds()
-        scheduleIdleCheck()
-    }
-
     /// How long a connection may go without progress: the idle timeout, or once one direction has ended, the
     /// shorter of it and `ProxyConnection.halfClosedLinger`.
     private var currentIdleLimit: Duration {
@@ -221,23 +212,8 @@ final class ProxyConnection: ProxySideOwner, ProxiedConnection {
     /// Longest wait, after one side finished sending, for the other side to take its bytes or finish too.
     static let halfClosedLinger: Duration = .seconds(30)
 
-    private func scheduleIdleCheck() {
-        idleTimer = loop.schedule(after: currentIdleLimit / 4) { [weak self] in self?.checkIdle() }
-    }
-
-    private func checkIdle() {
+    private func idleExpired(after limit: Duration) {
         guard !finished else { return }
-        // Bytes leaving a queue are progress too (a slow reader is not an idle one).
-        let pending = downstream.pendingWriteBytes + upstream.pendingWriteBytes
-        if pending != pendingAtLastCheck {
-            pendingAtLastCheck = pending
-            lastActivity = loop.nowNanoseconds()
-        }
-        let limit = currentIdleLimit
-        guard Double(loop.nowNanoseconds() &- lastActivity) / 1e9 >= limit.seconds else {
-            scheduleIdleCheck()
-            return
-        }
         let halfClosed = limit < configuration.idleTimeout
         record.reason +=
             "; closed after \(Int(limit.seconds))s without progress"
@@ -272,8 +248,7 @@ final class ProxyConnection: ProxySideOwner, ProxiedConnection {
     private func finish() {
         guard !finished else { return }
         finished = true
-        idleTimer?.cancel()
-        idleTimer = nil
+        idle.stop()
         record.durationMilliseconds = Double(loop.nowNanoseconds() &- started) / 1_000_000
         environment.logger.log(record)
         registry.remove(self)

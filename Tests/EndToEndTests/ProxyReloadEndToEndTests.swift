@@ -42,6 +42,37 @@ extension ProxyEndToEndTests {
             }
         }
 
+        /// The shared PKI, watched copies of its files, a backend of `kind` and a proxy on them (allowing the shared
+        /// SPIFFE pattern, or `files.policy` with `usingPolicyFile`); `stop()` ends both processes.
+        struct ReloadSetup {
+            let pki: ProxyPKI
+            let files: WatchedFiles
+            let backend: Backend
+            let proxy: ProxyUnderTest
+
+            init(pki: ProxyPKI? = nil, backend kind: String, policy: String? = nil, usingPolicyFile: Bool = false)
+                throws
+            {
+                self.pki = try pki ?? ProxyPKI.shared.get()
+                files = try WatchedFiles(pki: self.pki, policy: policy)
+                backend = try Backend(kind)
+                do {
+                    proxy = try ProxyUnderTest.server(
+                        files.serverArguments(target: backend.address)
+                            + (usingPolicyFile
+                                ? ["--policy", files.policy] : ["--allow-spiffe-id", ProxyPKI.allowedPattern]))
+                } catch {
+                    backend.stop()
+                    throw error
+                }
+            }
+
+            func stop() {
+                proxy.stop()
+                backend.stop()
+            }
+        }
+
         /// Waits for a lifecycle event logged after line `from`.
         static func awaitEvent(_ proxy: ProxyUnderTest, _ name: String, from: Int, timeout: TimeInterval = 10)
             -> String?
@@ -56,12 +87,9 @@ extension ProxyEndToEndTests {
             let pki = try ProxyPKI.shared.get()
             let id = "spiffe://acme.internal/ns/payments/revocable-\(UInt32.random(in: 0...UInt32.max))"
             let victim = try pki.issueClient("revocable-\(UUID().uuidString)", spiffeID: id)
-            let files = try WatchedFiles(pki: pki)
-            let backend = try Backend("echo")
-            defer { backend.stop() }
-            let proxy = try ProxyUnderTest.server(
-                files.serverArguments(target: backend.address) + ["--allow-spiffe-id", ProxyPKI.allowedPattern])
-            defer { proxy.stop() }
+            let setup = try ReloadSetup(pki: pki, backend: "echo")
+            defer { setup.stop() }
+            let (files, proxy) = (setup.files, setup.proxy)
 
             let before = try ProxyTools.echo(proxy.address, "before", ProxyTools.tls(victim, ca: pki.ca.root))
             #expect(before.stdout.contains("echo before"), "\(before)\n\(proxy.logText)")
@@ -122,12 +150,9 @@ extension ProxyEndToEndTests {
         func reloadUnderLoad() throws {
             let pki = try ProxyPKI.shared.get()
             let policy = #"{"rules": [{"name": "payments", "spiffeId": "spiffe://acme.internal/ns/payments/*"}]}"#
-            let files = try WatchedFiles(pki: pki, policy: policy)
-            let backend = try Backend("echo")
-            defer { backend.stop() }
-            let proxy = try ProxyUnderTest.server(
-                files.serverArguments(target: backend.address) + ["--policy", files.policy])
-            defer { proxy.stop() }
+            let setup = try ReloadSetup(pki: pki, backend: "echo", policy: policy, usingPolicyFile: true)
+            defer { setup.stop() }
+            let (files, proxy) = (setup.files, setup.proxy)
             let tls = ProxyTools.tls(pki.client, ca: pki.ca.root)
 
             let holder = try ProxyTools.start(["interactive", proxy.address] + tls)
@@ -214,13 +239,9 @@ extension ProxyEndToEndTests {
             "Garbage written into the certificate file logs reload-failed naming the file and keeps serving with the old certificate; fixing the file reloads"
         )
         func brokenReload() throws {
-            let pki = try ProxyPKI.shared.get()
-            let files = try WatchedFiles(pki: pki)
-            let backend = try Backend("http")
-            defer { backend.stop() }
-            let proxy = try ProxyUnderTest.server(
-                files.serverArguments(target: backend.address) + ["--allow-spiffe-id", ProxyPKI.allowedPattern])
-            defer { proxy.stop() }
+            let setup = try ReloadSetup(backend: "http")
+            defer { setup.stop() }
+            let (pki, files, proxy) = (setup.pki, setup.files, setup.proxy)
 
             var mark = proxy.log.count
             try replaceFile(files.chain, with: "-----BEGIN CERTIFICATE-----\ngarbage\n-----END CERTIFICATE-----\n")
@@ -273,12 +294,9 @@ extension ProxyEndToEndTests {
             let id = "spiffe://acme.internal/ns/payments/still-revoked-\(UInt32.random(in: 0...UInt32.max))"
             let victim = try pki.issueClient("still-revoked-\(UUID().uuidString)", spiffeID: id)
             try pki.ca.revoke(serial: victim.serial)
-            let files = try WatchedFiles(pki: pki)
-            let backend = try Backend("echo")
-            defer { backend.stop() }
-            let proxy = try ProxyUnderTest.server(
-                files.serverArguments(target: backend.address) + ["--allow-spiffe-id", ProxyPKI.allowedPattern])
-            defer { proxy.stop() }
+            let setup = try ReloadSetup(pki: pki, backend: "echo")
+            defer { setup.stop() }
+            let (files, proxy) = (setup.files, setup.proxy)
             let mark = proxy.log.count
             try replaceFile(files.intermediateCRL, with: "-----BEGIN X509 CRL-----\nAAAA\n-----END X509 CRL-----\n")
             let failed = Self.awaitEvent(proxy, "reload-failed", from: mark)
@@ -295,13 +313,9 @@ extension ProxyEndToEndTests {
         )
         func policyTypoKeepsOldPolicy() throws {
             let pki = try ProxyPKI.shared.get()
-            let files = try WatchedFiles(
-                pki: pki, policy: #"{"rules": [{"spiffeId": "spiffe://acme.internal/ns/payments/*"}]}"#)
-            let backend = try Backend("echo")
-            defer { backend.stop() }
-            let proxy = try ProxyUnderTest.server(
-                files.serverArguments(target: backend.address) + ["--policy", files.policy])
-            defer { proxy.stop() }
+            let setup = try ReloadSetup(pki: pki, backend: "echo", policy: #"{"rules": [{"spiffeId": "spiffe://acme.internal/ns/payments/*"}]}"#, usingPolicyFile: true)
+            defer { setup.stop() }
+            let (files, proxy) = (setup.files, setup.proxy)
             let mark = proxy.log.count
             try replaceFile(files.policy, with: #"{"rules": [{"spiffeID": "spiffe://acme.internal/ns/web/*"}]}"#)
             let failed = Self.awaitEvent(proxy, "reload-failed", from: mark)
@@ -316,13 +330,9 @@ extension ProxyEndToEndTests {
             "A new certificate without its key (the old key left in place) logs reload-failed and keeps presenting the old certificate"
         )
         func mismatchedKeyKeepsOldPair() throws {
-            let pki = try ProxyPKI.shared.get()
-            let files = try WatchedFiles(pki: pki)
-            let backend = try Backend("echo")
-            defer { backend.stop() }
-            let proxy = try ProxyUnderTest.server(
-                files.serverArguments(target: backend.address) + ["--allow-spiffe-id", ProxyPKI.allowedPattern])
-            defer { proxy.stop() }
+            let setup = try ReloadSetup(backend: "echo")
+            defer { setup.stop() }
+            let (pki, files, proxy) = (setup.pki, setup.files, setup.proxy)
             let mark = proxy.log.count
             let other = try pki.ca.issue(
                 "service", ["--spiffe-id", ProxyPKI.serverID, "--dns", "localhost"],
@@ -386,13 +396,9 @@ extension ProxyEndToEndTests {
 
         @Test("Twenty SIGHUPs in a burst while clients connect: no crash, no failed round trip, and it still serves")
         func sighupBurst() throws {
-            let pki = try ProxyPKI.shared.get()
-            let files = try WatchedFiles(pki: pki)
-            let backend = try Backend("echo")
-            defer { backend.stop() }
-            let proxy = try ProxyUnderTest.server(
-                files.serverArguments(target: backend.address) + ["--allow-spiffe-id", ProxyPKI.allowedPattern])
-            defer { proxy.stop() }
+            let setup = try ReloadSetup(backend: "echo")
+            defer { setup.stop() }
+            let (pki, proxy) = (setup.pki, setup.proxy)
             let load = try ProxyTools.start(
                 ["load", proxy.address, "3", "2"] + ProxyTools.tls(pki.client, ca: pki.ca.root))
             defer { load.forceKill() }
