@@ -431,36 +431,7 @@ func urlDecode(_ text: String) -> String? { text.removingPercentEncoding }
 
 /// The fields of one XFCC element (`key=value;…`, values possibly double-quoted with `\"` inside), in order.
 func xfccFields(_ element: String) -> [(key: String, value: String)] {
-    var fields: [(String, String)] = []
-    var index = element.startIndex
-    while index < element.endIndex {
-        let keyStart = index
-        while index < element.endIndex, element[index] != "=" { index = element.index(after: index) }
-        let key = String(element[keyStart..<index]).trimmingCharacters(in: .whitespaces)
-        guard index < element.endIndex else { break }
-        index = element.index(after: index)
-        var value = ""
-        if index < element.endIndex, element[index] == "\"" {
-            index = element.index(after: index)
-            while index < element.endIndex, element[index] != "\"" {
-                // A quoted-pair (RFC 9110): a backslash escapes the next character.
-                if element[index] == "\\", element.index(after: index) < element.endIndex {
-                    index = element.index(after: index)
-                }
-                value.append(element[index])
-                index = element.index(after: index)
-            }
-            if index < element.endIndex { index = element.index(after: index) }
-        } else {
-            while index < element.endIndex, element[index] != ";" {
-                value.append(element[index])
-                index = element.index(after: index)
-            }
-        }
-        fields.append((key, value))
-        if index < element.endIndex, element[index] == ";" { index = element.index(after: index) }
-    }
-    return fields
+    keyValuePairs(element, separator: ";")
 }
 
 /// Bytes of an HTTP message written with `\r\n` spelled out, for raw sessions.

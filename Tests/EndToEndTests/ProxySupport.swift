@@ -132,6 +132,40 @@ final class RunningProcess: @unchecked Sendable {  // @unchecked: the collected 
     }
 }
 
+/// The `key=value` pairs of `text`, separated by `separator` (and spaces around it); a value may be double-quoted,
+/// with a backslash escaping the next character (RFC 9110 quoted-string). Words without `=` are skipped. Used for
+/// the proxy's text log lines and for XFCC elements.
+func keyValuePairs(_ text: String, separator: Character) -> [(key: String, value: String)] {
+    var pairs: [(String, String)] = []
+    var index = text.startIndex
+    func advance() { index = text.index(after: index) }
+    while index < text.endIndex {
+        while index < text.endIndex, text[index] == " " || text[index] == separator { advance() }
+        let keyStart = index
+        while index < text.endIndex, text[index] != "=", text[index] != separator { advance() }
+        guard index < text.endIndex, text[index] == "=" else { continue }
+        let key = String(text[keyStart..<index]).trimmingCharacters(in: .whitespaces)
+        advance()
+        var value = ""
+        if index < text.endIndex, text[index] == "\"" {
+            advance()
+            while index < text.endIndex, text[index] != "\"" {
+                if text[index] == "\\", text.index(after: index) < text.endIndex { advance() }
+                value.append(text[index])
+                advance()
+            }
+            if index < text.endIndex { advance() }
+        } else {
+            while index < text.endIndex, text[index] != separator {
+                value.append(text[index])
+                advance()
+            }
+        }
+        pairs.append((key, value))
+    }
+    return pairs
+}
+
 /// One `key=value` log line of the proxy (text format), split into its fields; quoted values are unquoted.
 struct ProxyLogLine: CustomStringConvertible {
     let line: String
@@ -140,33 +174,7 @@ struct ProxyLogLine: CustomStringConvertible {
     init(_ line: String) {
         self.line = line
         var fields: [String: String] = [:]
-        var index = line.startIndex
-        while index < line.endIndex {
-            while index < line.endIndex, line[index] == " " { index = line.index(after: index) }
-            let keyStart = index
-            while index < line.endIndex, line[index] != "=", line[index] != " " { index = line.index(after: index) }
-            guard index < line.endIndex, line[index] == "=" else { continue }
-            let key = String(line[keyStart..<index])
-            index = line.index(after: index)
-            var value = ""
-            if index < line.endIndex, line[index] == "\"" {
-                index = line.index(after: index)
-                while index < line.endIndex, line[index] != "\"" {
-                    if line[index] == "\\", line.index(after: index) < line.endIndex {
-                        index = line.index(after: index)
-                    }
-                    value.append(line[index])
-                    index = line.index(after: index)
-                }
-                if index < line.endIndex { index = line.index(after: index) }
-            } else {
-                while index < line.endIndex, line[index] != " " {
-                    value.append(line[index])
-                    index = line.index(after: index)
-                }
-            }
-            fields[key] = value
-        }
+        for (key, value) in keyValuePairs(line, separator: " ") { fields[key] = value }
         self.fields = fields
     }
 
