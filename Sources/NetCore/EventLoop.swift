@@ -132,8 +132,8 @@ public final class EventLoop: @unchecked Sendable {
             runEndOfIteration()
         }
         runTasks()
-        runEndOfIteration()
         shutDownRegistrations()
+        runEndOfIteration()  // what the closes produced (their log lines) still goes out
         thread.store(0, ordering: .releasing)
     }
 

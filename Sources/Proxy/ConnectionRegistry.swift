@@ -11,8 +11,10 @@ protocol ProxiedConnection: AnyObject {
 final class ConnectionRegistry: @unchecked Sendable {
     // @unchecked: only ever used on the thread of the event loop it belongs to (see ProxyServer).
     private(set) var connections: [ObjectIdentifier: any ProxiedConnection] = [:]
-    /// This loop's pending log lines (HTTP mode batches its per-request lines).
-    let logBatch = LogBatch()
+    /// This loop's pending log lines.
+    let logBatch: LogBatch
+
+    init(logBatch: LogBatch) { self.logBatch = logBatch }
 
     func add(_ connection: any ProxiedConnection) { connections[ObjectIdentifier(connection)] = connection }
     func remove(_ connection: any ProxiedConnection) { connections.removeValue(forKey: ObjectIdentifier(connection)) }

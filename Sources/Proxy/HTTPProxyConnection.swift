@@ -59,7 +59,6 @@ final class HTTPProxyConnection: ProxySideOwner, ProxiedConnection {
     /// Output gathered during one event and written once.
     private var toClient: [UInt8] = []
     private var toBackend: [UInt8] = []
-    private var clientReading = true
     /// A bodiless request sent on a reused backend connection, kept until the first byte of its answer: a
     /// backend that closed that idle connection just as the request went out gets it again on a new one.
     private var replay: [UInt8]?
@@ -493,7 +492,7 @@ final class HTTPProxyConnection: ProxySideOwner, ProxiedConnection {
         upgraded = true
         if var current = exchange {
             current.record.durationMilliseconds = Double(loop.nowNanoseconds() &- current.started) / 1_000_000
-            log(current.record)
+            registry.logBatch.log(current.record)
         }
         exchange = nil
         toBackend += held
@@ -543,7 +542,7 @@ final class HTTPProxyConnection: ProxySideOwner, ProxiedConnection {
     private func completeExchange() {
         guard var current = exchange else { return }
         current.record.durationMilliseconds = Double(loop.nowNanoseconds() &- current.started) / 1_000_000
-        log(current.record)
+        registry.logBatch.log(current.record)
         exchange = nil
         if current.closeAfter || (current.discardingBody && !current.requestComplete) {
             closeClientGracefully()
@@ -572,7 +571,7 @@ final class HTTPProxyConnection: ProxySideOwner, ProxiedConnection {
         request.reason = refusal.reason
         request.bytesOut = response.count
         request.durationMilliseconds = Double(loop.nowNanoseconds() &- (exchange?.started ?? started)) / 1_000_000
-        log(request)
+        registry.logBatch.log(request)
         exchange = nil
         held = []
         toClient += response
@@ -588,7 +587,6 @@ final class HTTPProxyConnection: ProxySideOwner, ProxiedConnection {
         flushClient()
         downstream.shutdownOutput()
         downstream.resumeReading()
-        clientReading = true
         dropUpstream()
         // The socket closes itself once the answer is out and the client's end is done; this bounds the wait.
         loop.schedule(after: HTTPProxyConnection.refusalLinger) { [weak self] in self?.closeAll() }
@@ -615,23 +613,15 @@ final class HTTPProxyConnection: ProxySideOwner, ProxiedConnection {
             exchange = nil
             if current.record.status == 0 { current.record.decision = .failed }
             current.record.durationMilliseconds = Double(loop.nowNanoseconds() &- current.started) / 1_000_000
-            log(current.record)
+            registry.logBatch.log(current.record)
         }
         idle.stop()
         headTimer?.cancel()
         headTimer = nil
         record.durationMilliseconds = Double(loop.nowNanoseconds() &- started) / 1_000_000
-        registry.logBatch.append(
-            environment.logger.line(record, time: registry.logBatch.timestamp()), logger: environment.logger,
-            loop: loop)
+        registry.logBatch.log(record)
         registry.remove(self)
         environment.connectionEnded()
-    }
-
-    /// Queues the access-log line of one request in this loop's batch.
-    private func log(_ request: RequestRecord) {
-        let batch = registry.logBatch
-        batch.append(environment.logger.line(request, time: batch.timestamp()), logger: environment.logger, loop: loop)
     }
 
     // MARK: Output, backpressure, idleness
@@ -657,7 +647,8 @@ final class HTTPProxyConnection: ProxySideOwner, ProxiedConnection {
     }
 
     /// Reads from the client only while its bytes have somewhere to go: the backend is connected and keeping up,
-    /// and no more than `heldLimit` pipelined bytes wait for earlier answers.
+    /// and no more than `heldLimit` pipelined bytes wait for earlier answers. (Pausing and resuming are no-ops when
+    /// nothing changes.)
     private func updateClientReading() {
         guard !finished, !closingClient else { return }
         var wanted = held.count < HTTPProxyConnection.heldLimit
@@ -665,8 +656,6 @@ final class HTTPProxyConnection: ProxySideOwner, ProxiedConnection {
         if wanted, let upstream, exchange != nil || upgraded {
             wanted = upstream.isReady && upstream.isWritable
         }
-        guard wanted != clientReading else { return }
-        clientReading = wanted
         if wanted { downstream.resumeReading() } else { downstream.pauseReading() }
     }
 

@@ -2,9 +2,11 @@ import Foundation
 import NetCore
 
 /// The log lines one event loop produced during an iteration, written together at its end: one `write(2)` for
-/// all the requests a loop served in one pass instead of one per request. Loop-confined (one per loop, kept with
-/// its `ConnectionRegistry`).
+/// all the connections and requests a loop finished in one pass instead of one per line. Loop-confined (one per
+/// loop, kept with its `ConnectionRegistry`).
 final class LogBatch {
+    private let logger: ConnectionLogger
+    private let loop: EventLoop
     private var pending: [UInt8] = []
     private var flushScheduled = false
     /// The timestamp text up to the seconds, for the last second seen: most lines of a busy loop share it.
@@ -14,19 +16,30 @@ final class LogBatch {
     /// Largest batch held before it is written at once.
     static let limit = 64 * 1024
 
-    /// Queues `line` (request or connection) and makes sure the batch is written when the loop's iteration ends.
-    func append(_ line: String, logger: ConnectionLogger, loop: EventLoop) {
+    init(logger: ConnectionLogger, loop: EventLoop) {
+        self.logger = logger
+        self.loop = loop
+    }
+
+    /// Queues the line of a finished connection.
+    func log(_ record: ConnectionRecord) { append(logger.line(record, time: timestamp())) }
+
+    /// Queues the access-log line of a finished request.
+    func log(_ record: RequestRecord) { append(logger.line(record, time: timestamp())) }
+
+    /// Queues `line` and makes sure the batch is written when the loop's iteration ends.
+    private func append(_ line: String) {
         pending.append(contentsOf: line.utf8)
         pending.append(0x0A)
         if pending.count >= LogBatch.limit {
-            flush(logger)
+            flush()
         } else if !flushScheduled {
             flushScheduled = true
-            loop.runAtEndOfIteration { [self] in flush(logger) }
+            loop.runAtEndOfIteration { [self] in flush() }
         }
     }
 
-    func flush(_ logger: ConnectionLogger) {
+    private func flush() {
         flushScheduled = false
         guard !pending.isEmpty else { return }
         logger.write(pending)
@@ -34,7 +47,7 @@ final class LogBatch {
     }
 
     /// The current time as the log prints it, formatting the date part only once per second.
-    func timestamp() -> String {
+    private func timestamp() -> String {
         var now = timespec()
         clock_gettime(CLOCK_REALTIME, &now)
         let second = Int(now.tv_sec)

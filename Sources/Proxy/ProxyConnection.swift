@@ -250,7 +250,7 @@ final class ProxyConnection: ProxySideOwner, ProxiedConnection {
         finished = true
         idle.stop()
         record.durationMilliseconds = Double(loop.nowNanoseconds() &- started) / 1_000_000
-        environment.logger.log(record)
+        registry.logBatch.log(record)
         registry.remove(self)
         environment.connectionEnded()
     }

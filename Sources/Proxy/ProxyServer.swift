@@ -27,7 +27,9 @@ public final class ProxyServer: Sendable {
         group = try EventLoopGroup(loopCount: threads)
         // Registries are created here and each is only ever touched on its own loop.
         var registries: [ObjectIdentifier: ConnectionRegistry] = [:]
-        for loop in group.loops { registries[ObjectIdentifier(loop)] = ConnectionRegistry() }
+        for loop in group.loops {
+            registries[ObjectIdentifier(loop)] = ConnectionRegistry(logBatch: LogBatch(logger: logger, loop: loop))
+        }
         self.registries = registries
     }
 

@@ -313,7 +313,9 @@ extension ProxyEndToEndTests {
         )
         func policyTypoKeepsOldPolicy() throws {
             let pki = try ProxyPKI.shared.get()
-            let setup = try ReloadSetup(pki: pki, backend: "echo", policy: #"{"rules": [{"spiffeId": "spiffe://acme.internal/ns/payments/*"}]}"#, usingPolicyFile: true)
+            let setup = try ReloadSetup(
+                pki: pki, backend: "echo",
+                policy: #"{"rules": [{"spiffeId": "spiffe://acme.internal/ns/payments/*"}]}"#, usingPolicyFile: true)
             defer { setup.stop() }
             let (files, proxy) = (setup.files, setup.proxy)
             let mark = proxy.log.count
