@@ -142,3 +142,23 @@ func pattern(count: Int) -> [UInt8] {
         return UInt8(truncatingIfNeeded: state)
     }
 }
+
+/// A plain listening TCP socket on 127.0.0.1 (no SO_REUSEPORT, never accepting): what a foreign process holding a
+/// port, or a peer that never answers, looks like. The caller closes the descriptor.
+func rawListener(backlog: Int32) throws -> (fd: Int32, address: SocketAddress) {
+    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+    var address = sockaddr_in()
+    address.sin_family = sa_family_t(AF_INET)
+    address.sin_addr.s_addr = inet_addr("127.0.0.1")
+    var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+    let ready = withUnsafeMutablePointer(to: &address) { pointer in
+        pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { raw in
+            bind(fd, raw, length) == 0 && listen(fd, backlog) == 0 && getsockname(fd, raw, &length) == 0
+        }
+    }
+    guard fd >= 0, ready else {
+        if fd >= 0 { close(fd) }
+        throw TestFailure("cannot set up a raw listening socket")
+    }
+    return (fd, try SocketAddress.parse("127.0.0.1:\(UInt16(bigEndian: address.sin_port))"))
+}

@@ -87,20 +87,8 @@ struct ListenerTests {
             defer { first.close() }
             // SO_REUSEPORT lets only sockets of the same user share a port, and ours all set it; a plain socket
             // without the option is what a foreign process looks like.
-            let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+            let (fd, taken) = try rawListener(backlog: 1)
             defer { close(fd) }
-            var address = sockaddr_in()
-            address.sin_family = sa_family_t(AF_INET)
-            address.sin_addr.s_addr = inet_addr("127.0.0.1")
-            var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-            try withUnsafeMutablePointer(to: &address) { pointer in
-                try pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { raw in
-                    guard bind(fd, raw, length) == 0, listen(fd, 1) == 0, getsockname(fd, raw, &length) == 0 else {
-                        throw TestFailure("cannot set up the foreign listener")
-                    }
-                }
-            }
-            let taken = try SocketAddress.parse("127.0.0.1:\(UInt16(bigEndian: address.sin_port))")
             #expect {
                 try echoServer(taken, group: group)
             } throws: { error in

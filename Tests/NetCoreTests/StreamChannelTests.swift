@@ -266,20 +266,8 @@ struct ConnectTests {
     func timesOut() throws {
         // A listening socket that never accepts, with the smallest backlog: once its accept queue is full Linux
         // drops further SYNs, so the next connect stays in progress until our timeout.
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        let (fd, target) = try rawListener(backlog: 0)
         defer { close(fd) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        try withUnsafeMutablePointer(to: &address) { pointer in
-            try pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { raw in
-                guard bind(fd, raw, length) == 0, listen(fd, 0) == 0, getsockname(fd, raw, &length) == 0 else {
-                    throw TestFailure("cannot set up the silent listener")
-                }
-            }
-        }
-        let target = try SocketAddress.parse("127.0.0.1:\(UInt16(bigEndian: address.sin_port))")
         try withGroup { group in
             let loop = group.loops[0]
             var timedOut = false
